@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* attest: evidence producers (inside the TEE) and verifiers (anywhere) behind
+ * one interface, a registry that picks a backend by name, and the appraisal
+ * of verified claims against a policy. Docs: docs/ATTESTATION.md. */
+#ifndef DCR_ATTEST_H
+#define DCR_ATTEST_H
+
+#include "dcr/crypto.h"
+#include "dcr/util.h"
+
+#define DCR_REPORT_DATA_SIZE 64
+#define DCR_SEALING_KEY_SIZE 32
+#define DCR_ATTEST_MAX_MEASUREMENTS 32
+#define DCR_EVIDENCE_MAX_SIZE (1u << 20)
+
+/* One measured value a verifier extracted from evidence. */
+struct dcr_attest_measurement {
+	const char *name;                 /* static; same names as dcr_tee_field */
+	uint8_t value[DCR_TEE_VALUE_MAX];
+	size_t size;
+};
+
+/* What verified evidence says. Only filled in by a successful verify. */
+struct dcr_attest_claims {
+	enum dcr_tee tee;
+	uint8_t report_data[DCR_REPORT_DATA_SIZE];
+	struct dcr_attest_measurement measurements[DCR_ATTEST_MAX_MEASUREMENTS];
+	size_t measurement_count;
+	bool debug;                       /* the TEE's memory is open to its host */
+	int64_t timestamp;                /* when the evidence was made, 0 if unknown */
+};
+
+/* Where a producer runs. */
+struct dcr_attest_env {
+	const char *data_dir;             /* the clean room's data directory */
+};
+
+/* Inputs a verifier may need beyond the evidence itself. */
+struct dcr_attest_verify_opts {
+	int64_t at;                       /* time to check validity at; 0 = now */
+	const uint8_t *vcek;              /* SNP: VCEK certificate (DER), optional */
+	size_t vcek_size;
+	const uint8_t *collateral;        /* SGX/TDX: collateral JSON, optional */
+	size_t collateral_size;
+};
+
+/* One backend (curl's struct Curl_ssl pattern). Any function may be NULL
+ * when the backend lacks that half. */
+struct dcr_attest_ops {
+	const char *name;                 /* dcr_tee_name(tee) */
+	enum dcr_tee tee;
+	/* Producer: true when this TEE is present here (never true for sim). */
+	bool (*detect)(void);
+	/* Producer: evidence binding report_data, appended to out. */
+	enum dcr_err (*evidence)(const struct dcr_attest_env *env,
+	                         const uint8_t report_data[static DCR_REPORT_DATA_SIZE],
+	                         struct dcr_buf *out, struct dcr_msg *msg);
+	/* Producer: a key only this code on this TEE can derive. */
+	enum dcr_err (*sealing_key)(const struct dcr_attest_env *env,
+	                            uint8_t out[static DCR_SEALING_KEY_SIZE], struct dcr_msg *msg);
+	/* Verifier: true when evidence looks like this backend's format. */
+	bool (*probe)(const uint8_t *evidence, size_t size);
+	/* Verifier: checks evidence completely; on DCR_OK fills out. On failure
+	 * msg says which step failed ("sim: step 2 (signature): ..."). */
+	enum dcr_err (*verify)(const uint8_t *evidence, size_t size,
+	                       const struct dcr_attest_verify_opts *opts,
+	                       struct dcr_attest_claims *out, struct dcr_msg *msg);
+};
+
+/* The backend for tee, or NULL when this build has none. */
+const struct dcr_attest_ops *dcr_attest_find(enum dcr_tee tee);
+/* The backend named name ("sim", "sgx", ...), or NULL. */
+const struct dcr_attest_ops *dcr_attest_find_name(const char *name);
+/* The first hardware TEE present here, or NULL (never sim). */
+const struct dcr_attest_ops *dcr_attest_detect(void);
+/* The backend whose format evidence has, or NULL. */
+const struct dcr_attest_ops *dcr_attest_probe(const uint8_t *evidence, size_t size);
+
+/* The report data every backend binds: SHA-512 over a domain label, the
+ * contract hash and the clean room's two public keys (docs/ATTESTATION.md). */
+void dcr_attest_report_data(const uint8_t contract_hash[static 32],
+                            const struct dcr_pubkey *room,
+                            uint8_t out[static DCR_REPORT_DATA_SIZE]);
+
+/* What a relying party requires of verified claims. */
+struct dcr_attest_policy {
+	unsigned accept;                  /* DCR_TEE_BIT(kind) of accepted kinds */
+	const struct dcr_tee_pin *pins;   /* measurements that must match */
+	size_t pin_count;
+	const uint8_t *report_data;       /* expected report data; NULL: unchecked */
+	bool allow_debug;                 /* accept debuggable hardware TEEs */
+};
+
+/* Checks claims against policy, step by step: TEE kind accepted, not debug
+ * (sim is exempt: accepting it is accepting no protection, and a loud
+ * warning is logged), every pinned measurement equal, report data equal.
+ * DCR_ERR_VERIFY with msg naming the step. */
+enum dcr_err dcr_attest_appraise(const struct dcr_attest_claims *claims,
+                                 const struct dcr_attest_policy *policy,
+                                 struct dcr_msg *msg) DCR_WUR;
+
+#endif
