@@ -52,7 +52,7 @@ enum dcr_err dcr_hex_decode(uint8_t *out, size_t out_size, const char *hex, size
 		int lo = hex_value((unsigned char)hex[2 * i + 1]);
 
 		bad |= hi | lo; /* negative when either was invalid */
-		out[i] = (uint8_t)((hi << 4 | lo) & 0xff);
+		out[i] = (uint8_t)(((unsigned)hi << 4 | (unsigned)lo) & 0xffu);
 	}
 	if (bad < 0) {
 		dcr_wipe(out, out_size);
