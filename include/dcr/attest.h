@@ -20,7 +20,8 @@ struct dcr_attest_measurement {
 	size_t size;
 };
 
-/* What verified evidence says. Only filled in by a successful verify. */
+/* What verified evidence says. Only filled in by a successful verify; all
+ * zero after a failed one. */
 struct dcr_attest_claims {
 	enum dcr_tee tee;
 	uint8_t report_data[DCR_REPORT_DATA_SIZE];
@@ -60,8 +61,10 @@ struct dcr_attest_ops {
 	                            uint8_t out[static DCR_SEALING_KEY_SIZE], struct dcr_msg *msg);
 	/* Verifier: true when evidence looks like this backend's format. */
 	bool (*probe)(const uint8_t *evidence, size_t size);
-	/* Verifier: checks evidence completely; on DCR_OK fills out. On failure
-	 * msg says which step failed ("sim: step 2 (signature): ..."). */
+	/* Verifier: checks evidence completely; on DCR_OK fills out, which is
+	 * zeroed on entry. On failure (DCR_ERR_INVALID for a malformed format,
+	 * DCR_ERR_VERIFY for a failed check) msg names the step that failed
+	 * ("sim: step 3 (signature): ..."). opts may be NULL. */
 	enum dcr_err (*verify)(const uint8_t *evidence, size_t size,
 	                       const struct dcr_attest_verify_opts *opts,
 	                       struct dcr_attest_claims *out, struct dcr_msg *msg);
@@ -75,6 +78,10 @@ const struct dcr_attest_ops *dcr_attest_find_name(const char *name);
 const struct dcr_attest_ops *dcr_attest_detect(void);
 /* The backend whose format evidence has, or NULL. */
 const struct dcr_attest_ops *dcr_attest_probe(const uint8_t *evidence, size_t size);
+
+/* The measurement called name ("mrtd", ...) in claims, or NULL. */
+const struct dcr_attest_measurement *dcr_attest_claims_find(const struct dcr_attest_claims *claims,
+                                                            const char *name);
 
 /* The report data every backend binds: SHA-512 over a domain label, the
  * contract hash and the clean room's two public keys (docs/ATTESTATION.md). */
