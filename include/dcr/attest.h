@@ -89,6 +89,10 @@ void dcr_attest_report_data(const uint8_t contract_hash[static 32],
                             const struct dcr_pubkey *room,
                             uint8_t out[static DCR_REPORT_DATA_SIZE]);
 
+/* SHA-384 of the running executable (/proc/self/exe): the sim backend's
+ * measurement, and what a contract pins as tee.measurements.sim.measurement. */
+enum dcr_err dcr_attest_self_measurement(uint8_t out[static 48], struct dcr_msg *msg) DCR_WUR;
+
 /* What a relying party requires of verified claims. */
 struct dcr_attest_policy {
 	unsigned accept;                  /* DCR_TEE_BIT(kind) of accepted kinds */

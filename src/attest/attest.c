@@ -243,3 +243,8 @@ enum dcr_err dcr_attest_appraise(const struct dcr_attest_claims *claims,
 	}
 	return DCR_OK;
 }
+
+enum dcr_err dcr_attest_self_measurement(uint8_t out[static 48], struct dcr_msg *msg)
+{
+	return attest_sha384_file(SIM_EXE_PATH, out, msg);
+}

@@ -110,7 +110,7 @@ enum dcr_err attest_sim_evidence(const struct dcr_attest_env *env,
 	err = platform_key(env, &key, msg);
 	if (err)
 		return err;
-	err = attest_sha384_file(SIM_EXE_PATH, ev + SIM_OFF_MEASUREMENT, msg);
+	err = dcr_attest_self_measurement(ev + SIM_OFF_MEASUREMENT, msg);
 	if (err) {
 		dcr_msg_prefix(msg, "sim: measuring the running executable: ");
 		goto out;
@@ -148,7 +148,7 @@ enum dcr_err attest_sim_sealing_key(const struct dcr_attest_env *env,
 		return err;
 	/* Bound to this binary as well as this platform (SGX's MRENCLAVE
 	 * policy): another build of dcr cannot unseal what this one sealed. */
-	err = attest_sha384_file(SIM_EXE_PATH, measurement, msg);
+	err = dcr_attest_self_measurement(measurement, msg);
 	if (err) {
 		dcr_msg_prefix(msg, "sim: measuring the running executable: ");
 		goto out;
