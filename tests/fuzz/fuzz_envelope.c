@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* relative: the replay build does not put src/ on the include path */
-#include "../../src/crypto/crypto_int.h"
+#include "crypto/crypto_int.h"
 
 #define HDR DCR_ENVELOPE_HEADER_SIZE
 #define CMAX (DCR_ENVELOPE_CHUNK_SIZE + DCR_ENVELOPE_CHUNK_OVERHEAD)
