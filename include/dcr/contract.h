@@ -10,6 +10,15 @@
 #define DCR_CONTRACT_MAX_SIZE (1u << 20) /* bytes of JSON */
 #define DCR_CONTRACT_HASH_SIZE 32        /* SHA-256 of the canonical form */
 
+/* Limits a contract must stay within (docs/CONTRACT.md). */
+#define DCR_CONTRACT_MAX_PARTIES 64
+#define DCR_CONTRACT_MAX_DATASETS 256
+#define DCR_CONTRACT_MAX_COLUMNS 1024 /* per dataset */
+#define DCR_CONTRACT_MAX_JOINS 1024
+#define DCR_CONTRACT_MAX_QUERIES 1024
+#define DCR_CONTRACT_MAX_STRING 4096  /* bytes of any string but a query's SQL */
+#define DCR_CONTRACT_MAX_SQL 65536    /* bytes of a named query's SQL */
+
 enum dcr_col_type { DCR_COL_ID, DCR_COL_STRING, DCR_COL_INT, DCR_COL_FLOAT, DCR_COL_DATE };
 
 enum dcr_col_role { DCR_ROLE_ID, DCR_ROLE_DIMENSION, DCR_ROLE_METRIC, DCR_ROLE_HIDDEN };
@@ -126,6 +135,10 @@ void dcr_contract_hash_hex(const struct dcr_contract *c, char out[static 65]);
  * has signed and each signature is valid; DCR_ERR_VERIFY with msg naming the
  * first party that has not signed or whose signature is bad. */
 enum dcr_err dcr_contract_verify(const struct dcr_contract *c, struct dcr_msg *msg) DCR_WUR;
+/* Checks the signature of one party p (an element of c->parties): DCR_OK when
+ * it has signed and the signature is valid, else DCR_ERR_VERIFY with msg. */
+enum dcr_err dcr_contract_verify_party(const struct dcr_contract *c, const struct dcr_party *p,
+                                       struct dcr_msg *msg) DCR_WUR;
 
 /* Adds or replaces the signature of the party whose public key is key's.
  * DCR_ERR_VERIFY when key belongs to no party. *out_party (optional) gets
