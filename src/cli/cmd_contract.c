@@ -165,10 +165,14 @@ static int do_sign(int argc, char **argv)
 	err = dcr_contract_sign(c, key, &party, &msg);
 	if (!err)
 		err = dcr_contract_serialize(c, &out);
+	if (err == DCR_ERR_TOO_BIG) { /* the indented form outgrew the limit */
+		dcr_msg_set(&msg, "%s: the signed contract would exceed the size limit of %u "
+		                  "bytes",
+		            file, DCR_CONTRACT_MAX_SIZE);
+		rc = cli_fail(DCR_ERR_IO, &msg);
+		goto out;
+	}
 	if (err) {
-		if (err == DCR_ERR_TOO_BIG)
-			dcr_msg_set(&msg, "%s: the signed contract would exceed the size limit",
-			            file);
 		rc = fail(err, &msg);
 		goto out;
 	}
@@ -256,21 +260,22 @@ static int do_hash(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* Query text as typed, minus what could drive a terminal. */
+/* Query text as typed, minus what could drive a terminal: C0 controls but
+ * tab and newline, DEL, and C1 controls (U+0080..U+009F, UTF-8 c2 80..9f). */
 static void print_sql(const char *sql)
 {
 	fputs("      ", stdout);
 	for (const unsigned char *p = (const unsigned char *)sql; *p; p++) {
-		if (*p == '\n')
+		if (*p == '\n') {
 			fputs("\n      ", stdout);
-		else if (*p == '\t' || (*p >= 0x20 && *p != 0x7f && *p != 0xc2))
-			putchar(*p);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* a C1 control */
-			p++, putchar('?');
-		else if (*p == 0xc2)
-			putchar(*p);
-		else
+		} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			putchar('?');
+			p++;
+		} else if (*p == '\t' || (*p >= 0x20 && *p != 0x7f)) {
+			putchar(*p);
+		} else {
+			putchar('?');
+		}
 	}
 	putchar('\n');
 }
