@@ -113,10 +113,12 @@ struct dcr_contract {
 #define DCR_CONTRACT_ALLOW_EXPIRED 1u /* for show/hash of an old contract */
 
 /* Parses and validates a contract of size bytes. now (Unix seconds) is
- * compared with "expires" (DCR_ERR_EXPIRED unless ALLOW_EXPIRED).
- * Signatures are decoded but not checked (see dcr_contract_verify).
- * DCR_ERR_INVALID with msg naming the field ("parties[1].name: ...").
- * *out is owned by the caller (dcr_contract_free). */
+ * compared with "expires" (DCR_ERR_EXPIRED unless ALLOW_EXPIRED; checked
+ * only once the rest is valid). Signatures are decoded but not checked (see
+ * dcr_contract_verify). DCR_ERR_INVALID with msg naming the field
+ * ("parties[1].name: ..."), DCR_ERR_UNSUPPORTED for a "dcr_contract" version
+ * other than 1, DCR_ERR_TOO_BIG past DCR_CONTRACT_MAX_SIZE.
+ * *out is owned by the caller (dcr_contract_free); NULL on error. */
 enum dcr_err dcr_contract_parse(const char *text, size_t size, int64_t now, unsigned flags,
                                 struct dcr_contract **out, struct dcr_msg *msg) DCR_WUR;
 /* Reads path (at most DCR_CONTRACT_MAX_SIZE bytes) and parses it. */
@@ -140,14 +142,18 @@ enum dcr_err dcr_contract_verify(const struct dcr_contract *c, struct dcr_msg *m
 enum dcr_err dcr_contract_verify_party(const struct dcr_contract *c, const struct dcr_party *p,
                                        struct dcr_msg *msg) DCR_WUR;
 
-/* Adds or replaces the signature of the party whose public key is key's.
- * DCR_ERR_VERIFY when key belongs to no party. *out_party (optional) gets
- * that party. */
+/* Adds or replaces the signature of the party whose public key is key's,
+ * in the struct and in c->json's "signatures". The signed message is
+ * "dcr contract v1\n" || c->hash (docs/CONTRACT.md). DCR_ERR_VERIFY when key
+ * belongs to no party. *out_party (optional) gets that party. */
 enum dcr_err dcr_contract_sign(struct dcr_contract *c, const struct dcr_seckey *key,
                                const struct dcr_party **out_party, struct dcr_msg *msg) DCR_WUR;
 
-/* The document (with signatures) as indented JSON, as `contract sign` writes
- * it back. out is initialised here. */
+/* The document (with signatures) as `contract sign` writes it back: the
+ * author's member order, indented by two, short containers on one line,
+ * numbers in their shortest form. Reads back with the same hash.
+ * DCR_ERR_TOO_BIG when it would exceed DCR_CONTRACT_MAX_SIZE. out is
+ * initialised here (empty on error). */
 enum dcr_err dcr_contract_serialize(const struct dcr_contract *c, struct dcr_buf *out) DCR_WUR;
 
 /* Lookups by name (case-insensitive, as SQL identifiers are); NULL if none. */
