@@ -10,6 +10,15 @@
 #define DCR_CONTRACT_MAX_SIZE (1u << 20) /* bytes of JSON */
 #define DCR_CONTRACT_HASH_SIZE 32        /* SHA-256 of the canonical form */
 
+/* Limits a contract must stay within (docs/CONTRACT.md). */
+#define DCR_CONTRACT_MAX_PARTIES 64
+#define DCR_CONTRACT_MAX_DATASETS 256
+#define DCR_CONTRACT_MAX_COLUMNS 1024 /* per dataset */
+#define DCR_CONTRACT_MAX_JOINS 1024
+#define DCR_CONTRACT_MAX_QUERIES 1024
+#define DCR_CONTRACT_MAX_STRING 4096  /* bytes of any string but a query's SQL */
+#define DCR_CONTRACT_MAX_SQL 65536    /* bytes of a named query's SQL */
+
 enum dcr_col_type { DCR_COL_ID, DCR_COL_STRING, DCR_COL_INT, DCR_COL_FLOAT, DCR_COL_DATE };
 
 enum dcr_col_role { DCR_ROLE_ID, DCR_ROLE_DIMENSION, DCR_ROLE_METRIC, DCR_ROLE_HIDDEN };
@@ -104,10 +113,12 @@ struct dcr_contract {
 #define DCR_CONTRACT_ALLOW_EXPIRED 1u /* for show/hash of an old contract */
 
 /* Parses and validates a contract of size bytes. now (Unix seconds) is
- * compared with "expires" (DCR_ERR_EXPIRED unless ALLOW_EXPIRED).
- * Signatures are decoded but not checked (see dcr_contract_verify).
- * DCR_ERR_INVALID with msg naming the field ("parties[1].name: ...").
- * *out is owned by the caller (dcr_contract_free). */
+ * compared with "expires" (DCR_ERR_EXPIRED unless ALLOW_EXPIRED; checked
+ * only once the rest is valid). Signatures are decoded but not checked (see
+ * dcr_contract_verify). DCR_ERR_INVALID with msg naming the field
+ * ("parties[1].name: ..."), DCR_ERR_UNSUPPORTED for a "dcr_contract" version
+ * other than 1, DCR_ERR_TOO_BIG past DCR_CONTRACT_MAX_SIZE.
+ * *out is owned by the caller (dcr_contract_free); NULL on error. */
 enum dcr_err dcr_contract_parse(const char *text, size_t size, int64_t now, unsigned flags,
                                 struct dcr_contract **out, struct dcr_msg *msg) DCR_WUR;
 /* Reads path (at most DCR_CONTRACT_MAX_SIZE bytes) and parses it. */
@@ -126,15 +137,23 @@ void dcr_contract_hash_hex(const struct dcr_contract *c, char out[static 65]);
  * has signed and each signature is valid; DCR_ERR_VERIFY with msg naming the
  * first party that has not signed or whose signature is bad. */
 enum dcr_err dcr_contract_verify(const struct dcr_contract *c, struct dcr_msg *msg) DCR_WUR;
+/* Checks the signature of one party p (an element of c->parties): DCR_OK when
+ * it has signed and the signature is valid, else DCR_ERR_VERIFY with msg. */
+enum dcr_err dcr_contract_verify_party(const struct dcr_contract *c, const struct dcr_party *p,
+                                       struct dcr_msg *msg) DCR_WUR;
 
-/* Adds or replaces the signature of the party whose public key is key's.
- * DCR_ERR_VERIFY when key belongs to no party. *out_party (optional) gets
- * that party. */
+/* Adds or replaces the signature of the party whose public key is key's,
+ * in the struct and in c->json's "signatures". The signed message is
+ * "dcr contract v1\n" || c->hash (docs/CONTRACT.md). DCR_ERR_VERIFY when key
+ * belongs to no party. *out_party (optional) gets that party. */
 enum dcr_err dcr_contract_sign(struct dcr_contract *c, const struct dcr_seckey *key,
                                const struct dcr_party **out_party, struct dcr_msg *msg) DCR_WUR;
 
-/* The document (with signatures) as indented JSON, as `contract sign` writes
- * it back. out is initialised here. */
+/* The document (with signatures) as `contract sign` writes it back: the
+ * author's member order, indented by two, short containers on one line,
+ * numbers in their shortest form. Reads back with the same hash.
+ * DCR_ERR_TOO_BIG when it would exceed DCR_CONTRACT_MAX_SIZE. out is
+ * initialised here (empty on error). */
 enum dcr_err dcr_contract_serialize(const struct dcr_contract *c, struct dcr_buf *out) DCR_WUR;
 
 /* Lookups by name (case-insensitive, as SQL identifiers are); NULL if none. */
