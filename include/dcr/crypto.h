@@ -92,6 +92,9 @@ void dcr_seckey_free(struct dcr_seckey *key);
 /* Ed25519 signature of data by key. */
 void dcr_sign(const struct dcr_seckey *key, const void *data, size_t size,
               uint8_t out[static DCR_SIGNATURE_SIZE]);
+/* True when pk is a valid Ed25519 public key: on the curve, canonical, not
+ * of small order. */
+bool dcr_sign_pk_valid(const uint8_t pk[static DCR_SIGN_PK_SIZE]);
 /* DCR_OK when sig is a valid signature of data by sign_pk, else DCR_ERR_VERIFY. */
 enum dcr_err dcr_verify(const uint8_t sign_pk[static DCR_SIGN_PK_SIZE], const void *data,
                         size_t size, const uint8_t sig[static DCR_SIGNATURE_SIZE]) DCR_WUR;

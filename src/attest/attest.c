@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 #include "attest_int.h"
 
@@ -27,6 +28,8 @@ static const struct dcr_attest_ops *const backends[DCR_TEE_COUNT] = {
 static const enum dcr_tee detect_order[] = {
 	DCR_TEE_SGX, DCR_TEE_TDX, DCR_TEE_SNP, DCR_TEE_AZURE_VTPM,
 };
+
+static atomic_flag warned_sim_accepted = ATOMIC_FLAG_INIT;
 
 /* ---- registry ----------------------------------------------------------- */
 
@@ -196,7 +199,8 @@ enum dcr_err dcr_attest_appraise(const struct dcr_attest_claims *claims,
 		                "which the contract does not accept (tee.accept: %s)",
 		                kind, list);
 	}
-	if (claims->tee == DCR_TEE_SIM)
+	/* once per process: loud, but not a wall of repeats */
+	if (claims->tee == DCR_TEE_SIM && !atomic_flag_test_and_set(&warned_sim_accepted))
 		dcr_log_warn("*** the contract accepts a SIMULATED TEE: no hardware protects this "
 		             "data; the operator can read everything sent to this clean room ***");
 

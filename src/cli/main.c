@@ -138,6 +138,8 @@ int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
 
+	/* lines reach a pipe in order with the warnings on stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;

@@ -63,7 +63,9 @@ static void decimal_step(struct decimal *x, bool up)
 	}
 	for (i = x->k - 1; i >= 0 && x->d[i] == '0'; i--)
 		x->d[i] = '9';
-	assert(i >= 0);
+	assert(i >= 0); /* d[0] is never '0' */
+	if (i < 0)
+		return;
 	x->d[i]--;
 	if (x->d[0] == '0') { /* 1.00 -> 0.99: below a power of ten the grid is finer */
 		for (i = 0; i < x->k; i++)

@@ -54,6 +54,11 @@ void dcr_sign(const struct dcr_seckey *key, const void *data, size_t size,
 	crypto_sign_detached(out, NULL, data, size, key->sign_sk);
 }
 
+bool dcr_sign_pk_valid(const uint8_t pk[static DCR_SIGN_PK_SIZE])
+{
+	return crypto_core_ed25519_is_valid_point(pk) == 1;
+}
+
 enum dcr_err dcr_verify(const uint8_t sign_pk[static DCR_SIGN_PK_SIZE], const void *data,
                         size_t size, const uint8_t sig[static DCR_SIGNATURE_SIZE])
 {

@@ -158,7 +158,7 @@ enum dcr_err dcr_pubkey_parse(const char *text, size_t len, struct dcr_pubkey *o
 		                "malformed dcr public key: each key must be 32 bytes in padded "
 		                "base64 (44 characters), separated by ':'");
 	}
-	if (!crypto_core_ed25519_is_valid_point(out->sign)) {
+	if (!dcr_sign_pk_valid(out->sign)) {
 		memset(out, 0, sizeof(*out));
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "the Ed25519 signing key is not a valid public key");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UTC timestamps in the one form contracts use: YYYY-MM-DDTHH:MM:SSZ. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "dcr/util.h"
@@ -62,12 +63,15 @@ enum dcr_err dcr_time_parse(const char *s, int64_t *out)
 void dcr_time_format(int64_t t, char out[static 21])
 {
 	time_t tt = (time_t)t;
+	char text[64]; /* roomy, so the compiler can see nothing is cut */
 	struct tm tm;
 
 	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
 		snprintf(out, 21, "%s", "9999-12-31T23:59:59Z");
 		return;
 	}
-	snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(out, text, 20);
+	out[20] = '\0';
 }

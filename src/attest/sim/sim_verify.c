@@ -2,9 +2,12 @@
 /* The sim verifier: checks the format, the platform key and the signature of
  * simulated evidence. It can detect tampering and mistakes, never a lying
  * host: the key that signs the evidence travels inside it. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../attest_int.h"
+
+static atomic_flag warned = ATOMIC_FLAG_INIT;
 
 static uint16_t get_le16(const uint8_t *p)
 {
@@ -27,20 +30,6 @@ bool attest_sim_probe(const uint8_t *evidence, size_t size)
 	 * than "not evidence of any kind". */
 	return evidence && size >= SIM_MAGIC_SIZE &&
 	       memcmp(evidence, SIM_MAGIC, SIM_MAGIC_SIZE) == 0;
-}
-
-/* True when pk is a valid Ed25519 public key (on the curve, canonical, not
- * of small order). crypto.h checks that only when parsing a public key line,
- * so give it one, with the X25519 base point as the other (valid) half. */
-static bool ed25519_pk_valid(const uint8_t pk[static DCR_SIGN_PK_SIZE])
-{
-	struct dcr_pubkey probe = {.box = {9}};
-	struct dcr_pubkey parsed;
-	char line[DCR_PUBKEY_LINE_SIZE];
-
-	memcpy(probe.sign, pk, DCR_SIGN_PK_SIZE);
-	dcr_pubkey_format(&probe, line);
-	return dcr_pubkey_parse(line, strlen(line), &parsed, NULL) == DCR_OK;
 }
 
 enum dcr_err attest_sim_verify(const uint8_t *evidence, size_t size,
@@ -75,7 +64,7 @@ enum dcr_err attest_sim_verify(const uint8_t *evidence, size_t size,
 		                "sim: step 1 (format): timestamp %llu is out of range",
 		                (unsigned long long)timestamp);
 
-	if (!ed25519_pk_valid(evidence + SIM_OFF_PLATFORM_KEY))
+	if (!dcr_sign_pk_valid(evidence + SIM_OFF_PLATFORM_KEY))
 		return dcr_fail(msg, DCR_ERR_VERIFY,
 		                "sim: step 2 (platform key): the platform key is not a valid "
 		                "Ed25519 public key");
@@ -97,7 +86,8 @@ enum dcr_err attest_sim_verify(const uint8_t *evidence, size_t size,
 	out->measurement_count = 1;
 	out->debug = true; /* the host can read a simulated TEE's memory */
 	out->timestamp = (int64_t)timestamp;
-	dcr_log_warn("sim: verified SIMULATED evidence: it proves nothing about hardware; "
+	if (!atomic_flag_test_and_set(&warned)) /* once per process */
+		dcr_log_warn("sim: verified SIMULATED evidence: it proves nothing about hardware; "
 	             "any host can make it and read every byte of the \"TEE\"");
 	return DCR_OK;
 }
