@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages dcr needs to build, test and fuzz, when they
 # are missing. As root on Debian/Ubuntu it runs apt-get; otherwise it prints
-# the exact command to run and fails, so nothing half-works.
+# the exact command to run and fails, so nothing half-works. (python3 is
+# for the integration tests' independent checks.)
 set -eu
 
 PKGS="gcc libc6-dev make cmake ninja-build pkg-config clang libclang-rt-14-dev
 libsodium-dev libssl-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-libcmocka-dev libtss2-dev"
+libcmocka-dev libtss2-dev python3"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: this is not a Debian/Ubuntu system; install the equivalents of:" >&2
