@@ -52,7 +52,7 @@ struct dcr_party {
 	uint8_t signature[DCR_SIGNATURE_SIZE];    /* that entry, decoded */
 };
 
-struct dcr_column {
+struct dcr_contract_column {
 	char *name;                 /* SQL identifier, unique in its dataset */
 	enum dcr_col_type type;
 	enum dcr_col_role role;     /* DCR_ROLE_ID exactly when type is DCR_COL_ID */
@@ -64,13 +64,13 @@ struct dcr_column {
 struct dcr_dataset {
 	char *name;                 /* SQL identifier, unique */
 	size_t owner;               /* index into parties; a contributor */
-	struct dcr_column *columns;
+	struct dcr_contract_column *columns;
 	size_t column_count;
 	size_t id_column;           /* index of the one id column */
 };
 
 /* An allowed join: two id columns of different datasets. */
-struct dcr_join {
+struct dcr_contract_join {
 	size_t left_dataset, left_column;
 	size_t right_dataset, right_column;
 };
@@ -95,7 +95,7 @@ struct dcr_contract {
 	struct dcr_dataset *datasets;
 	size_t dataset_count;
 	int64_t min_distinct_ids;   /* k */
-	struct dcr_join *joins;
+	struct dcr_contract_join *joins;
 	size_t join_count;
 	unsigned aggregates;        /* DCR_AGG_* */
 	bool has_dp;

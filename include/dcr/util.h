@@ -32,6 +32,7 @@ enum dcr_err {
 	DCR_ERR_UNSUPPORTED = -12,/* not available in this build or on this host */
 	DCR_ERR_USAGE = -13,      /* bad command line */
 	DCR_ERR_INTERNAL = -14,   /* a library call failed unexpectedly */
+	DCR_ERR_SQL = -15,        /* unparsable or unsupported SQL, bad names/types */
 };
 
 /* A static English description of err; never NULL. */
@@ -83,6 +84,26 @@ void dcr_buf_free(struct dcr_buf *b);
 
 /* Overwrites size bytes with zeros in a way the compiler may not elide. */
 void dcr_wipe(void *p, size_t size);
+
+/* ---- arena: many small allocations freed in one go -------------------- */
+
+struct dcr_arena_block;
+
+/* A bump allocator (not thread-safe). Allocations are 16-byte aligned and
+ * zeroed; they live until dcr_arena_free. */
+struct dcr_arena {
+	struct dcr_arena_block *head; /* newest block first */
+	size_t total;                 /* bytes allocated from the system */
+	size_t max;                   /* cap on total; past it allocations fail */
+};
+
+void dcr_arena_init(struct dcr_arena *a, size_t max);
+/* size zeroed bytes, or NULL when out of memory or past the cap. */
+void *dcr_arena_alloc(struct dcr_arena *a, size_t size);
+/* A NUL-terminated copy of n bytes of s, or NULL. */
+char *dcr_arena_strndup(struct dcr_arena *a, const char *s, size_t n);
+/* Frees every allocation; the arena may be used again. */
+void dcr_arena_free(struct dcr_arena *a);
 
 /* ---- hex and base64 (constant time in the data; safe for secrets) ------ */
 
@@ -146,6 +167,12 @@ enum dcr_err dcr_file_write_atomic(const char *path, const void *data, size_t si
 enum dcr_err dcr_time_parse(const char *text, int64_t *out) DCR_WUR;
 /* Formats Unix seconds as "YYYY-MM-DDTHH:MM:SSZ"; out holds 21 bytes. */
 void dcr_time_format(int64_t t, char out[static 21]);
+/* Parses exactly "YYYY-MM-DD" (len bytes, years 0000-9999, a real calendar
+ * day) into days since 1970-01-01. DCR_ERR_INVALID otherwise. */
+enum dcr_err dcr_date_parse(const char *s, size_t len, int32_t *out) DCR_WUR;
+/* Formats days since 1970-01-01 as "YYYY-MM-DD" (out holds 11 bytes); days
+ * outside years 0000-9999 are clamped to the nearest end. */
+void dcr_date_format(int32_t days, char out[static 11]);
 /* Days since 1970-01-01 of a proleptic Gregorian date (no range checks). */
 int64_t dcr_days_from_civil(int64_t y, unsigned m, unsigned d);
 

@@ -313,7 +313,7 @@ static void show_datasets(const struct dcr_contract *c)
 		printf("  %s (owner %s, %zu columns)\n", ds->name, c->parties[ds->owner].name,
 		       ds->column_count);
 		for (size_t j = 0; j < ds->column_count; j++) {
-			const struct dcr_column *col = &ds->columns[j];
+			const struct dcr_contract_column *col = &ds->columns[j];
 			char lo[32], hi[32];
 
 			printf("    %-24s %-7s %s", col->name, dcr_col_type_name(col->type),
@@ -338,7 +338,7 @@ static void show_rules(const struct dcr_contract *c)
 	       (long long)c->min_distinct_ids);
 	printf("  joins allowed:%s\n", c->join_count ? "" : " none");
 	for (size_t i = 0; i < c->join_count; i++) {
-		const struct dcr_join *j = &c->joins[i];
+		const struct dcr_contract_join *j = &c->joins[i];
 
 		printf("    %s.%s = %s.%s\n", c->datasets[j->left_dataset].name,
 		       c->datasets[j->left_dataset].columns[j->left_column].name,

@@ -80,6 +80,7 @@ int cli_exit_code(enum dcr_err err)
 	case DCR_ERR_EXPIRED:
 		return EXIT_VERIFY;
 	case DCR_ERR_REFUSED:
+	case DCR_ERR_SQL:
 		return EXIT_REFUSED;
 	default:
 		return EXIT_ERROR;

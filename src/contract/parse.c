@@ -519,7 +519,7 @@ static enum dcr_err no_such_party(const struct dcr_contract *c, const char *path
 	return bad(msg, path, "no party named %s", show(name, q));
 }
 
-static enum dcr_err parse_bounds(struct dcr_column *col, const json_t *v, const char *path,
+static enum dcr_err parse_bounds(struct dcr_contract_column *col, const json_t *v, const char *path,
                                  struct dcr_msg *msg)
 {
 	char a[CONTRACT_NUMBER_SIZE], b[CONTRACT_NUMBER_SIZE];
@@ -555,7 +555,7 @@ static enum dcr_err parse_column(struct dcr_dataset *ds, size_t idx, const char 
                                  const json_t *obj, struct dcr_msg *msg)
 {
 	static const char *const fields[] = {"name", "type", "role", "normalize", "bounds", NULL};
-	struct dcr_column *col = &ds->columns[idx];
+	struct dcr_contract_column *col = &ds->columns[idx];
 	char base[PATH_SIZE], path[PATH_SIZE], q[SHOW_SIZE], q2[SHOW_SIZE];
 	const char *name, *type_s, *role_s, *norm_s;
 	enum dcr_err err;
@@ -796,7 +796,7 @@ static enum dcr_err parse_joins(struct dcr_contract *c, const json_t *rules,
 	if (!c->joins)
 		return DCR_ERR_NOMEM;
 	json_array_foreach(arr, i, v) {
-		struct dcr_join *j = &c->joins[i];
+		struct dcr_contract_join *j = &c->joins[i];
 		const json_t *l = json_array_get(v, 0), *r = json_array_get(v, 1);
 
 		pathf(path, "rules.joins[%zu]", i);
@@ -817,7 +817,7 @@ static enum dcr_err parse_joins(struct dcr_contract *c, const json_t *rules,
 			                      "datasets",
 			           c->datasets[j->left_dataset].name);
 		for (size_t k = 0; k < i; k++) {
-			const struct dcr_join *o = &c->joins[k];
+			const struct dcr_contract_join *o = &c->joins[k];
 
 			/* a dataset has one id column, so the datasets identify the pair */
 			if ((o->left_dataset == j->left_dataset &&

@@ -23,6 +23,7 @@ const char *dcr_strerror(enum dcr_err err)
 	case DCR_ERR_UNSUPPORTED: return "not supported";
 	case DCR_ERR_USAGE: return "usage error";
 	case DCR_ERR_INTERNAL: return "internal error";
+	case DCR_ERR_SQL: return "unparsable or unsupported SQL";
 	}
 	return "unknown error";
 }

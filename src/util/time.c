@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UTC timestamps in the one form contracts use: YYYY-MM-DDTHH:MM:SSZ. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -74,4 +75,59 @@ void dcr_time_format(int64_t t, char out[static 21])
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	memcpy(out, text, 20);
 	out[20] = '\0';
+}
+
+static bool is_leap(int y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+enum dcr_err dcr_date_parse(const char *s, size_t len, int32_t *out)
+{
+	static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d;
+
+	*out = 0;
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return DCR_ERR_INVALID;
+	y = digits(s, 4);
+	m = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	if (y < 0 || m < 1 || m > 12 || d < 1)
+		return DCR_ERR_INVALID;
+	if (d > mdays[m - 1] + (m == 2 && is_leap(y)))
+		return DCR_ERR_INVALID;
+	*out = (int32_t)dcr_days_from_civil(y, (unsigned)m, (unsigned)d);
+	return DCR_OK;
+}
+
+void dcr_date_format(int32_t days, char out[static 11])
+{
+	/* inverse of dcr_days_from_civil, same era arithmetic */
+	int64_t z = (int64_t)days + 719468, era, doe, yoe, y, doy, mp, d, m;
+
+	if (days < -719528) /* before 0000-01-01 */
+		z = -719528 + 719468;
+	if (days > 2932896) /* after 9999-12-31 */
+		z = 2932896 + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
 }
