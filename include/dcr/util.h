@@ -104,6 +104,8 @@ void *dcr_arena_alloc(struct dcr_arena *a, size_t size);
 char *dcr_arena_strndup(struct dcr_arena *a, const char *s, size_t n);
 /* Frees every allocation; the arena may be used again. */
 void dcr_arena_free(struct dcr_arena *a);
+/* Frees every allocation but keeps the newest block's memory for reuse. */
+void dcr_arena_reset(struct dcr_arena *a);
 
 /* ---- hex and base64 (constant time in the data; safe for secrets) ------ */
 

@@ -85,3 +85,17 @@ void dcr_arena_free(struct dcr_arena *a)
 	a->head = NULL;
 	a->total = 0;
 }
+
+void dcr_arena_reset(struct dcr_arena *a)
+{
+	struct dcr_arena_block *keep = a->head;
+
+	if (!keep)
+		return;
+	a->head = keep->next;
+	dcr_arena_free(a);
+	keep->next = NULL;
+	keep->used = 0;
+	a->head = keep;
+	a->total = keep->size;
+}
