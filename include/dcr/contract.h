@@ -23,13 +23,6 @@ enum dcr_col_type { DCR_COL_ID, DCR_COL_STRING, DCR_COL_INT, DCR_COL_FLOAT, DCR_
 
 enum dcr_col_role { DCR_ROLE_ID, DCR_ROLE_DIMENSION, DCR_ROLE_METRIC, DCR_ROLE_HIDDEN };
 
-/* How an id column's values are normalised before the client hashes them. */
-enum dcr_normalize {
-	DCR_NORM_NONE,   /* hashed as given */
-	DCR_NORM_EMAIL,  /* trimmed, lowercased */
-	DCR_NORM_PHONE,  /* E.164: '+' and digits */
-	DCR_NORM_HASHED, /* arrives already as 64 hex digits (SHA-256) */
-};
 
 /* Party roles (bit set). */
 #define DCR_PARTY_CONTRIBUTOR 1u

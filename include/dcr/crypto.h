@@ -99,6 +99,25 @@ bool dcr_sign_pk_valid(const uint8_t pk[static DCR_SIGN_PK_SIZE]);
 enum dcr_err dcr_verify(const uint8_t sign_pk[static DCR_SIGN_PK_SIZE], const void *data,
                         size_t size, const uint8_t sig[static DCR_SIGNATURE_SIZE]) DCR_WUR;
 
+/* How an id column's values are normalised before the client hashes them. */
+enum dcr_normalize {
+	DCR_NORM_NONE,   /* hashed as given */
+	DCR_NORM_EMAIL,  /* trimmed, lowercased */
+	DCR_NORM_PHONE,  /* E.164: '+' and digits */
+	DCR_NORM_HASHED, /* arrives already as 64 hex digits (SHA-256) */
+};
+
+#define DCR_ID_SIZE_BYTES 32 /* = DCR_ID_SIZE of the engine */
+
+/* The 32-byte id of a person: SHA-256 over the normalised text (email:
+ * ASCII whitespace trimmed, lowercased, one '@' with text on both sides;
+ * phone: E.164, '+' then 8 to 15 digits, after dropping spaces, dashes,
+ * dots and parentheses; none: the bytes as they are). With DCR_NORM_HASHED,
+ * or any kind, a value of exactly 64 hex digits is taken as the hash itself.
+ * DCR_ERR_INVALID with msg saying why a value cannot be an id. */
+enum dcr_err dcr_id_normalize(enum dcr_normalize kind, const char *text, size_t len,
+                              uint8_t out[static DCR_ID_SIZE_BYTES], struct dcr_msg *msg) DCR_WUR;
+
 /* ---- envelopes (byte format: docs/ENVELOPE.md) ------------------------- */
 
 #define DCR_ENVELOPE_CHUNK_SIZE 65536 /* plaintext bytes per chunk */

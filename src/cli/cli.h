@@ -43,11 +43,13 @@ int cmd_keygen(int argc, char **argv);
 int cmd_contract(int argc, char **argv);
 int cmd_verify_evidence(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 
 extern const char cmd_keygen_usage[];
 extern const char cmd_contract_usage[];
 extern const char cmd_verify_evidence_usage[];
 extern const char cmd_demo_usage[];
+extern const char cmd_sql_usage[];
 
 #endif

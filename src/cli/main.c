@@ -28,9 +28,7 @@ const struct cli_command cli_commands[] = {
 	 "usage: dcr audit --server URL --contract FILE\n" LATER},
 	{"budget", cmd_not_built, "show an analyst's remaining privacy budget",
 	 "usage: dcr budget --server URL --contract FILE --key KEY\n" LATER},
-	{"sql", cmd_not_built, "run SQL on your own CSV files, locally",
-	 "usage: dcr sql [--contract FILE] --table NAME=FILE.csv ... [--format csv|json|table] SQL\n"
-	 LATER},
+	{"sql", cmd_sql, "run SQL on your own CSV files, locally", cmd_sql_usage},
 	{"verify-evidence", cmd_verify_evidence, "verify attestation evidence from a file",
 	 cmd_verify_evidence_usage},
 	{"demo", cmd_demo, "run the whole flow on the simulated TEE", cmd_demo_usage},

@@ -753,8 +753,6 @@ static enum dcr_err bind_expr(struct binder *b, const struct ast_expr *ast,
 		if (!err && e->args[0]->type == DCR_TYPE_NULL)
 			for (size_t i = 0; i < e->arg_count; i++)
 				e->args[i]->type = DCR_TYPE_INT;
-		if (!err && e->args[0]->type == DCR_TYPE_ID)
-			; /* = is defined on ids */
 		break;
 	case AST_BETWEEN: {
 		/* x BETWEEN lo AND hi is x >= lo AND x <= hi; NOT BETWEEN negates it */

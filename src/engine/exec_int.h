@@ -86,6 +86,11 @@ void eval_ctx_free(struct eval_ctx *ctx);
 /* Sets ctx's error ("line L, column C: integer overflow in a + b"). */
 void eval_fail(struct eval_ctx *ctx, const struct dcr_bexpr *e, const char *what);
 
+/* Hash of value i of v (not NULL), chained from seed. */
+uint64_t exec_hash_value(const struct vec *v, uint32_t i, uint64_t seed);
+/* Bytes per value in a vector: strings are views (struct dcr_str). */
+size_t value_width(enum dcr_type t);
+
 /* Structural equality of bound expressions (for matching GROUP BY keys). */
 bool bexpr_equal(const struct dcr_bexpr *a, const struct dcr_bexpr *b);
 /* Bit set of the relations e reads (rel < 64; callers check rel_count). */
@@ -164,7 +169,7 @@ enum dcr_err agg_new(struct dcr_query *q, unsigned workers, size_t max_memory,
 /* Adds a batch of tuples (worker's own state). */
 enum dcr_err agg_add(struct agg *g, unsigned worker, struct eval_ctx *ctx,
                      const struct batch *b) DCR_WUR;
-/* Merges the workers' states; *out_groups/*out_aggs get materialised group
+/* Merges the workers' states; *out_groups and *out_aggs get materialised group
  * key and aggregate columns (owned by g), *out_count the groups. */
 enum dcr_err agg_finish(struct agg *g, struct pool *pool, const struct dcr_column **out_groups,
                         const struct dcr_column **out_aggs, size_t *out_count,

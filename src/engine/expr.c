@@ -53,12 +53,6 @@ static void *scratch(struct eval_ctx *ctx, size_t size)
 	return p;
 }
 
-/* Bytes per value in a vector (strings are views, not codes). */
-static size_t vec_width(enum dcr_type t)
-{
-	return t == DCR_TYPE_STRING ? sizeof(struct dcr_str) : engine_type_width(t);
-}
-
 static struct vec *vec_new(struct eval_ctx *ctx, enum dcr_type type, uint32_t n, bool nulls)
 {
 	struct vec *v = scratch(ctx, sizeof(*v));
@@ -67,7 +61,7 @@ static struct vec *vec_new(struct eval_ctx *ctx, enum dcr_type type, uint32_t n,
 		return NULL;
 	v->type = type;
 	v->n = n;
-	v->v.data = scratch(ctx, (size_t)(n ? n : 1) * vec_width(type));
+	v->v.data = scratch(ctx, (size_t)(n ? n : 1) * value_width(type));
 	if (!v->v.data)
 		return NULL;
 	if (nulls) {
@@ -235,7 +229,7 @@ static bool subset(struct eval_ctx *ctx, const struct eval_src *src, const uint3
 /* out[idx[j]] = part[j] for every j (same type). */
 static void scatter(struct vec *out, const struct vec *part, const uint32_t *idx)
 {
-	size_t w = vec_width(out->type);
+	size_t w = value_width(out->type);
 
 	for (uint32_t j = 0; j < part->n; j++) {
 		uint32_t i = idx[j];
@@ -669,7 +663,7 @@ static struct vec *eval_coalesce(struct eval_ctx *ctx, const struct dcr_bexpr *e
 				continue;
 			}
 			uint32_t i = idx[j];
-			size_t w = vec_width(out->type);
+			size_t w = value_width(out->type);
 
 			memcpy((uint8_t *)out->v.data + (size_t)i * w,
 			       (const uint8_t *)v->v.data + (size_t)j * w, w);

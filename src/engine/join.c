@@ -11,7 +11,7 @@
 
 /* ---- hashing key values ---------------------------------------------------- */
 
-static uint64_t hash_one(const struct vec *v, uint32_t i, uint64_t seed)
+uint64_t exec_hash_value(const struct vec *v, uint32_t i, uint64_t seed)
 {
 	switch (v->type) {
 	case DCR_TYPE_BOOL: return engine_mix(seed ^ v->v.b[i]);
@@ -53,12 +53,12 @@ static void hash_keys(struct vec **keys, size_t k, uint32_t n, uint64_t *h, uint
 			if (v->nulls && v->nulls[i])
 				valid[i] = 0;
 			else
-				h[i] = hash_one(v, i, h[i]);
+				h[i] = exec_hash_value(v, i, h[i]);
 		}
 	}
 }
 
-static size_t value_width(enum dcr_type t)
+size_t value_width(enum dcr_type t)
 {
 	return t == DCR_TYPE_STRING ? sizeof(struct dcr_str) : engine_type_width(t);
 }

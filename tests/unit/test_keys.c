@@ -322,6 +322,60 @@ static void test_hashes_and_derive(void **state)
 	dcr_seckey_free(b);
 }
 
+static void expect_id(enum dcr_normalize kind, const char *text, const char *hex)
+{
+	uint8_t got[32], want[32];
+	struct dcr_msg msg = {{0}};
+
+	assert_int_equal(dcr_hex_decode(want, 32, hex, 64), DCR_OK);
+	if (dcr_id_normalize(kind, text, strlen(text), got, &msg) != DCR_OK)
+		fail_msg("'%s' refused: %s", text, msg.text);
+	assert_memory_equal(got, want, 32);
+}
+
+static void expect_bad_id(enum dcr_normalize kind, const char *text, const char *why)
+{
+	uint8_t got[32];
+	struct dcr_msg msg = {{0}};
+
+	assert_int_equal(dcr_id_normalize(kind, text, strlen(text), got, &msg), DCR_ERR_INVALID);
+	tu_assert_msg(&msg, why);
+}
+
+static void test_id_normalize(void **state)
+{
+	static const char *alice = "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976";
+	static const char *phone = "536afd523e19dc83fccba822ef5e4ca646111314aaf0aa286667c5bea18dd70b";
+
+	(void)state;
+	/* email: trimmed and lowercased, so all of these are one person */
+	expect_id(DCR_NORM_EMAIL, "alice@example.com", alice);
+	expect_id(DCR_NORM_EMAIL, "  Alice@Example.COM\t", alice);
+	expect_bad_id(DCR_NORM_EMAIL, "alice.example.com", "'@'");
+	expect_bad_id(DCR_NORM_EMAIL, "a@b@c", "'@'");
+	expect_bad_id(DCR_NORM_EMAIL, "@example.com", "'@'");
+	expect_bad_id(DCR_NORM_EMAIL, "alice@", "'@'");
+	expect_bad_id(DCR_NORM_EMAIL, "al ice@example.com", "space");
+	expect_bad_id(DCR_NORM_EMAIL, "", "'@'");
+	/* phone: E.164 */
+	expect_id(DCR_NORM_PHONE, "+4915112345678", phone);
+	expect_id(DCR_NORM_PHONE, "+49 151 1234-5678", phone);
+	expect_id(DCR_NORM_PHONE, "+49 (151) 123.456.78", phone);
+	expect_bad_id(DCR_NORM_PHONE, "015112345678", "'+'");
+	expect_bad_id(DCR_NORM_PHONE, "+49 151", "8 to 15 digits");
+	expect_bad_id(DCR_NORM_PHONE, "+1234567890123456", "8 to 15 digits");
+	expect_bad_id(DCR_NORM_PHONE, "+49 151 x", "unexpected character");
+	/* none: the bytes as they are */
+	expect_id(DCR_NORM_NONE, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	expect_bad_id(DCR_NORM_NONE, "", "empty");
+	/* 64 hex digits are the hash itself, in any mode, in either case */
+	expect_id(DCR_NORM_HASHED, alice, alice);
+	expect_id(DCR_NORM_EMAIL, "FF8D9819FC0E12BF0D24892E45987E249A28DCE836A85CAD60E28EAAA8C6D976",
+	          alice);
+	expect_bad_id(DCR_NORM_HASHED, "alice@example.com", "64 hex digits");
+	expect_bad_id(DCR_NORM_HASHED, "ff8d", "64 hex digits");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_pubkey_parse_rejects),
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_hashes_and_derive),
+		cmocka_unit_test(test_id_normalize),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
