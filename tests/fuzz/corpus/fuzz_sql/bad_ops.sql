@@ -1,0 +1,1 @@
+SELECT a || b, x::int FROM t, u

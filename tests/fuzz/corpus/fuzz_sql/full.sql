@@ -1,0 +1,1 @@
+SELECT region, count(DISTINCT email) AS n, sum(amount) FROM impressions i JOIN purchases p ON i.email = p.email WHERE p.day >= DATE '2026-01-01' GROUP BY 1 HAVING count(*) > 25 ORDER BY n DESC LIMIT 10;

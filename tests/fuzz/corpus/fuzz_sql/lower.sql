@@ -1,0 +1,1 @@
+select min(a), max(b), avg(c) from t where ((a = 1)) order by 1, 2 asc

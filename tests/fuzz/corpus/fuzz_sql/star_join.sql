@@ -1,0 +1,1 @@
+SELECT *, t.* FROM t LEFT OUTER JOIN u ON t.a = u.a AND t.b = u.b
