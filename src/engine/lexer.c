@@ -47,6 +47,9 @@ void sql_lex_init(struct sql_lexer *lx, const char *sql, uint32_t len, struct dc
 	lx->sql = sql;
 	lx->len = len;
 	lx->arena = arena;
+	/* a UTF-8 byte order mark, as an editor may save a .sql file with */
+	if (len >= 3 && !memcmp(sql, "\xef\xbb\xbf", 3))
+		lx->at = 3;
 }
 
 static bool is_alpha(int c)

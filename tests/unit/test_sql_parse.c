@@ -614,6 +614,13 @@ static void test_lexer_forms(void **state)
 	assert_int_equal(s->item_count, 2);
 	assert_expr("a/**/+/**/b", "(+ a b)");
 	assert_expr("a-/**/-b", "(- a (neg b))");
+	/* anything in comments; a byte order mark at the start */
+	s = parse_ok("SELECT a -- caf\xc3\xa9 \xff\nFROM t /* \xc3\xbcn\xc3\xaf" "code */");
+	assert_int_equal(s->item_count, 1);
+	s = parse_ok("\xef\xbb\xbfSELECT a FROM t");
+	assert_int_equal(s->items[0].expr->pos, 10);
+	parse_fails("SELECT \xef\xbb\xbf a FROM t", "line 1, column 8: non-ASCII character "
+	            "'\xef\xbb\xbf' outside a string or quoted identifier");
 	/* keywords in any case */
 	s = parse_ok("sElEcT a fRoM t wHeRe b gRoUp bY c hAvInG d OrDeR bY e dEsC lImIt 1");
 	assert_true(s->order[0].desc);
@@ -1052,8 +1059,9 @@ static void test_text_limit(void **state)
  * nothing leaks (ASan checks at exit). */
 static void test_arena_full(void **state)
 {
-	const char *sql = "SELECT a, b, c, 'a string', count(*) FROM t JOIN u ON t.x = u.x "
-	                  "WHERE a IN (1, 2, 3) GROUP BY 1 ORDER BY 2 LIMIT 5";
+	const char *sql = "SELECT a, b, \"c\", 'a string', count(*), CASE WHEN a THEN 1 END "
+	                  "FROM t JOIN u ON t.x = u.x WHERE a IN (1, 2, 3) AND NOT -b < 2 "
+	                  "GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5, 6 LIMIT 5";
 	struct dcr_arena small;
 	struct ast_select *s = (struct ast_select *)&s;
 	struct dcr_msg msg;
@@ -1066,6 +1074,23 @@ static void test_arena_full(void **state)
 	assert_null(s);
 	tu_assert_msg(&msg, "out of memory");
 	dcr_arena_free(&small);
+	/* out of memory at every allocation in turn: each is reported, none
+	 * crashes or leaks */
+	for (size_t room = 0; room < 8192; room += 16) {
+		enum dcr_err err;
+
+		dcr_arena_init(&small, 64 * 1024);
+		assert_non_null(dcr_arena_alloc(&small, 64 * 1024 - room));
+		err = sql_parse(sql, strlen(sql), &small, &s, &msg);
+		if (err != DCR_OK) {
+			assert_int_equal(err, DCR_ERR_NOMEM);
+			assert_null(s);
+		}
+		dcr_arena_free(&small);
+		if (err == DCR_OK)
+			break;
+	}
+	assert_non_null(s);
 	/* and with room, the same query parses */
 	dcr_arena_init(&small, 1 << 20);
 	assert_int_equal(sql_parse(sql, strlen(sql), &small, &s, &msg), DCR_OK);
