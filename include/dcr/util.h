@@ -128,6 +128,15 @@ void dcr_b64_encode(char *out, const uint8_t *in, size_t in_size);
 enum dcr_err dcr_b64_decode(uint8_t *out, size_t out_cap, const char *b64, size_t len,
                             size_t *out_size) DCR_WUR;
 
+/* ---- numbers -------------------------------------------------------------- */
+
+/* The shortest decimal digits that read back (strtod) as v, which must be
+ * finite and > 0; among equally short ones the nearest to v (as Python's
+ * repr and ECMAScript's Number::toString). Writes n digits (n = 1..17, the
+ * first not '0', no trailing '0') and a NUL to digits, and *out_exp such that
+ * v is d[0].d[1]d[2]... x 10^(*out_exp). Returns n. */
+int dcr_double_digits(double v, char digits[static 18], int *out_exp);
+
 /* ---- logging to stderr ------------------------------------------------ */
 
 enum dcr_log_level { DCR_LOG_ERROR, DCR_LOG_WARN, DCR_LOG_INFO, DCR_LOG_DEBUG };

@@ -14,104 +14,11 @@
 
 /* ---- numbers ------------------------------------------------------------ */
 
-/* A decimal candidate: digits d[0..k-1] (d[0] != 0) meaning d0.d1d2... x 10^e. */
-struct decimal {
-	char d[24];
-	int k;
-	int e;
-};
-
-static void decimal_from_sci(const char *sci, struct decimal *out)
-{
-	const char *p = sci;
-
-	out->k = 0;
-	for (; *p && *p != 'e'; p++)
-		if (*p >= '0' && *p <= '9')
-			out->d[out->k++] = *p;
-	out->e = *p == 'e' ? atoi(p + 1) : 0;
-}
-
-static double decimal_value(const struct decimal *x)
-{
-	char text[48];
-	int n = 0;
-
-	text[n++] = x->d[0];
-	text[n++] = '.';
-	memcpy(text + n, x->d + 1, (size_t)x->k - 1);
-	n += x->k - 1;
-	snprintf(text + n, sizeof(text) - (size_t)n, "e%d", x->e);
-	return strtod(text, NULL);
-}
-
-/* The next k-digit decimal above (up) or below x. */
-static void decimal_step(struct decimal *x, bool up)
-{
-	int i;
-
-	if (up) {
-		for (i = x->k - 1; i >= 0 && x->d[i] == '9'; i--)
-			x->d[i] = '0';
-		if (i >= 0) {
-			x->d[i]++;
-		} else { /* 9.99 -> 10.0: one digit more, so shift */
-			x->d[0] = '1';
-			x->e++;
-		}
-		return;
-	}
-	for (i = x->k - 1; i >= 0 && x->d[i] == '0'; i--)
-		x->d[i] = '9';
-	assert(i >= 0); /* d[0] is never '0' */
-	if (i < 0)
-		return;
-	x->d[i]--;
-	if (x->d[0] == '0') { /* 1.00 -> 0.99: below a power of ten the grid is finer */
-		for (i = 0; i < x->k; i++)
-			x->d[i] = '9';
-		x->e--;
-	}
-}
-
-/* Shortest digits that read back as v (v > 0, finite); among equally short
- * ones the nearest, ties to even (ECMA-262 Number::toString, note 2). */
-static void shortest(double v, struct decimal *out)
-{
-	char sci[40];
-
-	for (int p = 1; p <= 17; p++) {
-		struct decimal c, other;
-		double cv;
-
-		/* glibc prints the correctly rounded p-digit decimal: the nearest one */
-		snprintf(sci, sizeof(sci), "%.*e", p - 1, v);
-		decimal_from_sci(sci, &c);
-		cv = decimal_value(&c);
-		if (cv == v) {
-			*out = c;
-			break;
-		}
-		/* The rounding interval of v is lopsided at a power of two, so the
-		 * nearest p-digit decimal may miss it while the one on the other
-		 * side of v hits it. */
-		other = c;
-		decimal_step(&other, cv < v);
-		if (decimal_value(&other) == v) {
-			*out = other;
-			break;
-		}
-		assert(p < 17); /* 17 significant digits always round-trip */
-	}
-	while (out->k > 1 && out->d[out->k - 1] == '0')
-		out->k--;
-}
-
 void contract_number_format(double d, char out[static CONTRACT_NUMBER_SIZE])
 {
-	struct decimal x;
+	char digits[18];
 	char *p = out;
-	int n, k;
+	int n, k, e;
 
 	assert(isfinite(d));
 	if (d == 0) { /* also -0 */
@@ -122,32 +29,31 @@ void contract_number_format(double d, char out[static CONTRACT_NUMBER_SIZE])
 		*p++ = '-';
 		d = -d;
 	}
-	shortest(d, &x);
-	k = x.k;
-	n = x.e + 1; /* the value is 0.d0d1... x 10^n */
+	k = dcr_double_digits(d, digits, &e);
+	n = e + 1; /* the value is 0.d0d1... x 10^n */
 	if (k <= n && n <= 21) {
-		memcpy(p, x.d, (size_t)k);
+		memcpy(p, digits, (size_t)k);
 		p += k;
 		for (int i = k; i < n; i++)
 			*p++ = '0';
 	} else if (0 < n && n <= 21) {
-		memcpy(p, x.d, (size_t)n);
+		memcpy(p, digits, (size_t)n);
 		p += n;
 		*p++ = '.';
-		memcpy(p, x.d + n, (size_t)(k - n));
+		memcpy(p, digits + n, (size_t)(k - n));
 		p += k - n;
 	} else if (-6 < n && n <= 0) {
 		*p++ = '0';
 		*p++ = '.';
 		for (int i = n; i < 0; i++)
 			*p++ = '0';
-		memcpy(p, x.d, (size_t)k);
+		memcpy(p, digits, (size_t)k);
 		p += k;
 	} else {
-		*p++ = x.d[0];
+		*p++ = digits[0];
 		if (k > 1) {
 			*p++ = '.';
-			memcpy(p, x.d + 1, (size_t)k - 1);
+			memcpy(p, digits + 1, (size_t)k - 1);
 			p += k - 1;
 		}
 		p += sprintf(p, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));

@@ -47,6 +47,9 @@ void sql_lex_init(struct sql_lexer *lx, const char *sql, uint32_t len, struct dc
 	lx->sql = sql;
 	lx->len = len;
 	lx->arena = arena;
+	/* a UTF-8 byte order mark, as an editor may save a .sql file with */
+	if (len >= 3 && !memcmp(sql, "\xef\xbb\xbf", 3))
+		lx->at = 3;
 }
 
 static bool is_alpha(int c)
@@ -134,11 +137,13 @@ static bool skip_space(struct sql_lexer *lx, struct sql_token *out)
 
 			lx->at += 2;
 			while (depth && lx->at < lx->len) {
-				if (s[lx->at] == '*' && lx->at + 1 < lx->len && s[lx->at + 1] == '/') {
+				char here = s[lx->at];
+				char next = lx->at + 1 < lx->len ? s[lx->at + 1] : 0;
+
+				if (here == '*' && next == '/') {
 					depth--;
 					lx->at += 2;
-				} else if (s[lx->at] == '/' && lx->at + 1 < lx->len &&
-				           s[lx->at + 1] == '*') {
+				} else if (here == '/' && next == '*') {
 					depth++;
 					lx->at += 2;
 				} else {
@@ -169,9 +174,12 @@ static enum dcr_err quoted(struct sql_lexer *lx, struct sql_token *out)
 		size_t len;
 
 		if (i >= lx->len) {
-			fail(lx, start, out, q == '\'' ? "unterminated string (' without its closing ')"
-			                               : "unterminated quoted identifier (\" without "
-			                                 "its closing \")");
+			if (q == '\'')
+				fail(lx, start, out,
+				     "unterminated string (' without its closing ')");
+			else
+				fail(lx, start, out, "unterminated quoted identifier "
+				     "(\" without its closing \")");
 			return DCR_OK;
 		}
 		if (s[i] == (unsigned char)q) {
@@ -247,8 +255,8 @@ static enum dcr_err number(struct sql_lexer *lx, struct sql_token *out)
 
 		while (j < lx->len && (is_alpha(s[j]) || is_digit(s[j]) || s[j] == '.'))
 			j++;
-		fail(lx, start, out, "invalid number '%.*s'", (int)(j - start > 40 ? 40 : j - start),
-		     s + start);
+		fail(lx, start, out, "invalid number '%.*s'",
+		     (int)(j - start > 40 ? 40 : j - start), s + start);
 		return DCR_OK;
 	}
 	out->end = i;
@@ -323,7 +331,8 @@ static void unexpected(struct sql_lexer *lx, struct sql_token *out)
 		fail(lx, at, out, "@ (variables) is not supported");
 		return;
 	case '`':
-		fail(lx, at, out, "` (backquoted identifiers) is not supported; use \"double quotes\"");
+		fail(lx, at, out,
+		     "` (backquoted identifiers) is not supported; use \"double quotes\"");
 		return;
 	case '%':
 		fail(lx, at, out, "%% (modulo) is not supported");

@@ -139,7 +139,7 @@ static bool is_tok(struct parser *p, unsigned n, enum sql_tok kind)
 	return peek(p, n)->kind == kind;
 }
 
-/* A word that is not a keyword of ours, compared case-insensitively. */
+/* Whether the token at n is the word word (any case), keyword or not. */
 static bool is_word(struct parser *p, unsigned n, const char *word)
 {
 	const struct sql_token *t = peek(p, n);
@@ -576,7 +576,8 @@ static NOINLINE enum dcr_err function(struct parser *p, const char **out, bool *
 	    is_tok(p, 1, SQL_TOK_RPAREN))
 		return DCR_OK;
 	if (is_tok(p, 0, SQL_TOK_STAR))
-		return fail(p, peek(p, 0)->pos, "* is only allowed as a SELECT item or in COUNT(*)");
+		return fail(p, peek(p, 0)->pos,
+		            "* is only allowed as a SELECT item or in COUNT(*)");
 	return DCR_OK;
 }
 
@@ -657,11 +658,10 @@ static NOINLINE enum dcr_err case_expr(struct parser *p, struct ast_expr **out)
 	if (!err && !is_kw(p, 0, SQL_KW_WHEN))
 		return expected(p, "WHEN");
 	while (!err && is_kw(p, 0, SQL_KW_WHEN)) {
-		err = room(p, &args, peek(p, 0)->pos, "arguments");
-		if (!err) {
-			skip(p);
-			err = expr(p, &x);
-		}
+		if (args.count >= 2 * SQL_MAX_ITEMS)
+			return fail(p, peek(p, 0)->pos, "more than %d WHEN clauses", SQL_MAX_ITEMS);
+		skip(p);
+		err = expr(p, &x);
 		if (!err)
 			err = vec_push(p, &args, sizeof(x), &x);
 		if (!err)
@@ -725,7 +725,8 @@ static COLD enum dcr_err bad_word(struct parser *p)
 
 	if (is_typed_literal(p)) {
 		upper(p->sql + t->pos, t->end - t->pos, shout, sizeof(shout));
-		return fail(p, t->pos, "%s literals are not supported; only DATE 'YYYY-MM-DD'", shout);
+		return fail(p, t->pos, "%s literals are not supported; only DATE 'YYYY-MM-DD'",
+		            shout);
 	}
 	return expected(p, "an expression");
 }
@@ -842,7 +843,8 @@ static struct ast_expr *pop_val(struct parser *p)
 static enum dcr_err reduce(struct parser *p)
 {
 	static const enum ast_kind kinds[] = {
-		[OP_OR] = AST_OR, [OP_AND] = AST_AND, [OP_CMP] = AST_COMPARE, [OP_ARITH] = AST_ARITH,
+		[OP_OR] = AST_OR, [OP_AND] = AST_AND,
+		[OP_CMP] = AST_COMPARE, [OP_ARITH] = AST_ARITH,
 	};
 	struct op o = ((struct op *)p->ops.data)[--p->ops.count];
 	struct ast_expr *right = pop_val(p), *left, *e;
@@ -972,8 +974,8 @@ static NOINLINE enum dcr_err postfix(struct parser *p)
 		assert(kw == SQL_KW_LIKE);
 		err = expr_from(p, PREC_ADD, &low);
 		if (!err && is_word(p, 0, "ESCAPE"))
-			return fail(p, peek(p, 0)->pos,
-			            "LIKE ... ESCAPE is not supported (LIKE has no escape character)");
+			return fail(p, peek(p, 0)->pos, "LIKE ... ESCAPE is not supported "
+			            "(LIKE has no escape character)");
 		if (!err)
 			err = new_expr(p, AST_LIKE, left->pos, low->end, 2, &e);
 		if (!err) {
@@ -1007,8 +1009,9 @@ static enum dcr_err expr_from(struct parser *p, int min, struct ast_expr **out)
 				o = (struct op){OP_NOT, PREC_NOT, 0, t->pos};
 			} else if (t->kind == SQL_TOK_PLUS ||
 			           (t->kind == SQL_TOK_MINUS && !is_tok(p, 1, SQL_TOK_INT))) {
-				o = (struct op){t->kind == SQL_TOK_PLUS ? OP_PLUS : OP_NEG, PREC_NEG, 0,
-				                t->pos};
+				o = (struct op){OP_NEG, PREC_NEG, 0, t->pos};
+				if (t->kind == SQL_TOK_PLUS)
+					o.kind = OP_PLUS;
 			} else {
 				break;
 			}
@@ -1083,7 +1086,8 @@ static enum dcr_err items(struct parser *p, struct ast_select *s)
 		if (is_tok(p, 0, SQL_TOK_STAR)) {
 			skip(p);
 			item.star = true;
-		} else if (is_name(p, 0) && is_tok(p, 1, SQL_TOK_DOT) && is_tok(p, 2, SQL_TOK_STAR)) {
+		} else if (is_name(p, 0) && is_tok(p, 1, SQL_TOK_DOT) &&
+		           is_tok(p, 2, SQL_TOK_STAR)) {
 			struct sql_token q = advance(p);
 
 			skip(p);
@@ -1173,7 +1177,8 @@ static enum dcr_err keys(struct parser *p, bool order, struct vec *v)
 	enum dcr_err err = DCR_OK;
 
 	if (is_kw(p, 0, SQL_KW_ALL))
-		return fail(p, peek(p, 0)->pos, "%s BY ALL is not supported", order ? "ORDER" : "GROUP");
+		return fail(p, peek(p, 0)->pos, "%s BY ALL is not supported",
+		            order ? "ORDER" : "GROUP");
 	do {
 		struct ast_order key = {0};
 
@@ -1191,8 +1196,8 @@ static enum dcr_err keys(struct parser *p, bool order, struct vec *v)
 		if (is_kw(p, 0, SQL_KW_ASC) || is_kw(p, 0, SQL_KW_DESC))
 			key.desc = advance(p).kw == SQL_KW_DESC;
 		if (is_kw(p, 0, SQL_KW_NULLS))
-			return fail(p, peek(p, 0)->pos, "NULLS FIRST/LAST is not supported (NULLs sort "
-			            "last with ASC, first with DESC)");
+			return fail(p, peek(p, 0)->pos, "NULLS FIRST/LAST is not supported "
+			            "(NULLs sort last with ASC, first with DESC)");
 		err = vec_push(p, v, sizeof(key), &key);
 	} while (!err && is_tok(p, 0, SQL_TOK_COMMA));
 	return err;
@@ -1213,7 +1218,8 @@ static enum dcr_err limit(struct parser *p, struct ast_select *s)
 	}
 	s->limit = (int64_t)advance(p).u;
 	if (is_tok(p, 0, SQL_TOK_COMMA))
-		return fail(p, peek(p, 0)->pos, "LIMIT with an offset (LIMIT m, n) is not supported");
+		return fail(p, peek(p, 0)->pos,
+		            "LIMIT with an offset (LIMIT m, n) is not supported");
 	return DCR_OK;
 }
 
@@ -1233,6 +1239,7 @@ static enum dcr_err start(struct parser *p)
 {
 	const struct sql_token *t = peek(p, 0);
 	char shout[16];
+	size_t i;
 
 	if (is_kw(p, 0, SQL_KW_SELECT)) {
 		skip(p);
@@ -1243,13 +1250,16 @@ static enum dcr_err start(struct parser *p)
 	}
 	if (t->kind == SQL_TOK_WORD) {
 		if (t->kw == SQL_KW_FROM)
-			return fail(p, t->pos, "FROM-first queries are not supported; start with SELECT");
-		for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
-			if (is_word(p, 0, statements[i])) {
-				upper(p->sql + t->pos, t->end - t->pos, shout, sizeof(shout));
-				return fail(p, t->pos, "only SELECT statements are supported; %s is not",
-				            shout);
-			}
+			return fail(p, t->pos,
+			            "FROM-first queries are not supported; start with SELECT");
+		for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+			if (is_word(p, 0, statements[i]))
+				break;
+		if (i < sizeof(statements) / sizeof(statements[0])) {
+			upper(p->sql + t->pos, t->end - t->pos, shout, sizeof(shout));
+			return fail(p, t->pos, "only SELECT statements are supported; %s is not",
+			            shout);
+		}
 	}
 	return expected(p, "SELECT");
 }
@@ -1333,7 +1343,8 @@ enum dcr_err sql_parse(const char *sql, size_t len, struct dcr_arena *arena,
 	*out = NULL;
 	if (len > SQL_MAX_LENGTH) {
 		p.len = SQL_MAX_LENGTH;
-		return fail(&p, SQL_MAX_LENGTH, "the query is longer than %u bytes", SQL_MAX_LENGTH);
+		return fail(&p, SQL_MAX_LENGTH, "the query is longer than %u bytes",
+		            SQL_MAX_LENGTH);
 	}
 	p.len = (uint32_t)len;
 	sql_lex_init(&p.lx, sql ? sql : "", p.len, arena);

@@ -273,7 +273,8 @@ static void test_aliases_and_names(void **state)
 	struct ast_select *s;
 
 	(void)state;
-	s = parse_ok("SELECT a AS \"Total \"\" sum\", b date, c \"x\" FROM \"Big Table\" AS \"b t\"");
+	s = parse_ok("SELECT a AS \"Total \"\" sum\", b date, c \"x\" FROM \"Big Table\" AS \"b "
+	             "t\"");
 	assert_string_equal(s->items[0].alias, "Total \" sum");
 	assert_string_equal(s->items[1].alias, "date");
 	assert_string_equal(s->items[2].alias, "x");
@@ -287,13 +288,17 @@ static void test_aliases_and_names(void **state)
 	assert_expr("date", "date");
 	assert_expr("count", "count");
 	assert_expr("_x1", "_x1");
-	parse_fails("SELECT a AS FROM t", "line 1, column 13: expected an alias after AS, found 'FROM'");
+	parse_fails("SELECT a AS FROM t", "line 1, column 13: expected an alias after AS, found "
+	                                  "'FROM'");
 	parse_fails("SELECT a AS 'x' FROM t",
 	            "line 1, column 13: expected an alias after AS, found the string 'x'");
-	parse_fails("SELECT order FROM t", "line 1, column 8: expected an expression, found 'order'");
-	parse_fails("SELECT a FROM t AS", "line 1, column 19: expected an alias after AS, found the "
+	parse_fails("SELECT order FROM t", "line 1, column 8: expected an expression, found "
+	                                   "'order'");
+	parse_fails("SELECT a FROM t AS", "line 1, column 19: expected an alias after AS, found "
+	                                  "the "
 	            "end of the query");
-	parse_fails("SELECT a FROM order", "line 1, column 15: expected a table name, found 'order'");
+	parse_fails("SELECT a FROM order", "line 1, column 15: expected a table name, found "
+	                                   "'order'");
 	parse_fails("SELECT a.b.c FROM t",
 	            "line 1, column 8: three-part names (a.b.c) are not supported");
 	parse_fails("SELECT a.'b' FROM t",
@@ -333,7 +338,8 @@ static void test_literals(void **state)
 	assert_expr("+5", "5");
 	assert_expr("'it''s'", "'it's'");
 	assert_expr("''", "''");
-	assert_expr("'a\nb -- not a comment /* nor this */'", "'a\nb -- not a comment /* nor this */'");
+	assert_expr("'a\nb -- not a comment /* nor this */'", "'a\nb -- not a comment /* nor this "
+	                                                      "*/'");
 	assert_expr("'\xc3\xa9t\xc3\xa9'", "'\xc3\xa9t\xc3\xa9'");
 	assert_expr("DATE '2026-01-31'", "d2026-01-31");
 	assert_expr("date '1970-01-01'", "d1970-01-01");
@@ -341,7 +347,8 @@ static void test_literals(void **state)
 	assert_expr("true", "TRUE");
 	assert_expr("False", "FALSE");
 
-	s = parse_ok("SELECT -9223372036854775808, 9223372036854775807, DATE '1970-01-02', 1e3 FROM t");
+	s = parse_ok("SELECT -9223372036854775808, 9223372036854775807, DATE '1970-01-02', 1e3 "
+	             "FROM t");
 	e = s->items[0].expr;
 	assert_int_equal(e->kind, AST_INT);
 	assert_true(e->i == INT64_MIN);
@@ -364,9 +371,11 @@ static void test_literals(void **state)
 	parse_fails("SELECT 1e999 FROM t", "line 1, column 8: number 1e999 is out of range");
 	parse_fails("SELECT -1e999 FROM t", "line 1, column 9: number 1e999 is out of range");
 	parse_fails("SELECT TIMESTAMP '2026-01-01 00:00' FROM t",
-	            "line 1, column 8: TIMESTAMP literals are not supported; only DATE 'YYYY-MM-DD'");
+	            "line 1, column 8: TIMESTAMP literals are not supported; only DATE "
+	            "'YYYY-MM-DD'");
 	parse_fails("SELECT interval '1 day' FROM t",
-	            "line 1, column 8: INTERVAL literals are not supported; only DATE 'YYYY-MM-DD'");
+	            "line 1, column 8: INTERVAL literals are not supported; only DATE "
+	            "'YYYY-MM-DD'");
 }
 
 static void test_precedence(void **state)
@@ -471,7 +480,8 @@ static void test_case_and_calls(void **state)
 	            "line 1, column 12: SUM(DISTINCT ...) is not supported");
 	parse_fails("SELECT coalesce(DISTINCT a) FROM t",
 	            "line 1, column 17: COALESCE(DISTINCT ...) is not supported");
-	parse_fails("SELECT count() FROM t", "line 1, column 8: COUNT takes one argument: COUNT(*), "
+	parse_fails("SELECT count() FROM t", "line 1, column 8: COUNT takes one argument: "
+	                                     "COUNT(*), "
 	            "COUNT(x) or COUNT(DISTINCT x)");
 	parse_fails("SELECT count(DISTINCT a, b) FROM t", "line 1, column 8: COUNT takes one "
 	            "argument: COUNT(*), COUNT(x) or COUNT(DISTINCT x)");
@@ -554,7 +564,8 @@ static void test_lexer_errors(void **state)
 	parse_fails("SELECT \"abc FROM t", "line 1, column 8: unterminated quoted identifier "
 	            "(\" without its closing \")");
 	parse_fails("SELECT \"\" FROM t", "line 1, column 8: empty quoted identifier (\"\")");
-	parse_fails("SELECT a FROM t /* x", "line 1, column 17: unterminated comment (/* without */)");
+	parse_fails("SELECT a FROM t /* x", "line 1, column 17: unterminated comment (/* without "
+	                                    "*/)");
 	parse_fails("SELECT a FROM t /* /* */", "line 1, column 17: unterminated comment "
 	            "(/* without */)");
 	parse_fails("SELECT a || b FROM t",
@@ -570,7 +581,8 @@ static void test_lexer_errors(void **state)
 	parse_fails("SELECT `a` FROM t", "line 1, column 8: ` (backquoted identifiers) is not "
 	            "supported; use \"double quotes\"");
 	parse_fails("SELECT a % 2 FROM t", "line 1, column 10: % (modulo) is not supported");
-	parse_fails("SELECT a FROM t WHERE a == 1", "line 1, column 25: == is not supported; use =");
+	parse_fails("SELECT a FROM t WHERE a == 1", "line 1, column 25: == is not supported; use "
+	                                            "=");
 	parse_fails("SELECT a FROM t WHERE !a", "line 1, column 23: ! is not supported; use NOT");
 	parse_fails("SELECT a FROM t WHERE a :x", "line 1, column 25: : (named parameters) is not "
 	            "supported");
@@ -602,6 +614,13 @@ static void test_lexer_forms(void **state)
 	assert_int_equal(s->item_count, 2);
 	assert_expr("a/**/+/**/b", "(+ a b)");
 	assert_expr("a-/**/-b", "(- a (neg b))");
+	/* anything in comments; a byte order mark at the start */
+	s = parse_ok("SELECT a -- caf\xc3\xa9 \xff\nFROM t /* \xc3\xbcn\xc3\xaf" "code */");
+	assert_int_equal(s->item_count, 1);
+	s = parse_ok("\xef\xbb\xbfSELECT a FROM t");
+	assert_int_equal(s->items[0].expr->pos, 10);
+	parse_fails("SELECT \xef\xbb\xbf a FROM t", "line 1, column 8: non-ASCII character "
+	            "'\xef\xbb\xbf' outside a string or quoted identifier");
 	/* keywords in any case */
 	s = parse_ok("sElEcT a fRoM t wHeRe b gRoUp bY c hAvInG d OrDeR bY e dEsC lImIt 1");
 	assert_true(s->order[0].desc);
@@ -620,7 +639,8 @@ static void test_lexer_forms(void **state)
 		assert_string_equal(msg.text, "line 1, column 10: a quoted identifier must not "
 		                    "contain a NUL byte");
 		assert_int_equal(sql_parse("SELECT a\0 FROM t", 16, &arena, &s, &msg), DCR_ERR_SQL);
-		assert_string_equal(msg.text, "line 1, column 9: unexpected control character 0x00");
+		assert_string_equal(msg.text, "line 1, column 9: unexpected control character "
+		                              "0x00");
 	}
 	/* numbers next to operators */
 	assert_expr("1+2", "(+ 1 2)");
@@ -638,15 +658,18 @@ static void test_refused(void **state)
 	} cases[] = {
 		{"SELECT a FROM t WHERE a IN (SELECT b FROM u)",
 		 "line 1, column 28: subqueries are not supported"},
-		{"SELECT (SELECT 1 FROM u) FROM t", "line 1, column 8: subqueries are not supported"},
-		{"SELECT a FROM (SELECT a FROM t)", "line 1, column 15: subqueries are not supported"},
+		{"SELECT (SELECT 1 FROM u) FROM t", "line 1, column 8: subqueries are not "
+		                                    "supported"},
+		{"SELECT a FROM (SELECT a FROM t)", "line 1, column 15: subqueries are not "
+		                                    "supported"},
 		{"SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u)",
 		 "line 1, column 30: subqueries are not supported"},
 		{"SELECT a FROM t WHERE a = ANY(SELECT 1 FROM u)",
 		 "line 1, column 30: subqueries are not supported"},
 		{"WITH x AS (SELECT 1) SELECT * FROM x",
 		 "line 1, column 1: WITH (common table expressions) is not supported"},
-		{"SELECT a FROM t UNION SELECT a FROM u", "line 1, column 17: UNION is not supported"},
+		{"SELECT a FROM t UNION SELECT a FROM u", "line 1, column 17: UNION is not "
+		                                          "supported"},
 		{"SELECT a FROM t WHERE b UNION ALL SELECT a FROM u",
 		 "line 1, column 25: UNION is not supported"},
 		{"SELECT 1 INTERSECT SELECT 2", "line 1, column 10: INTERSECT is not supported"},
@@ -667,7 +690,8 @@ static void test_refused(void **state)
 		{"SELECT a FROM t FULL JOIN u ON t.x = u.x",
 		 "line 1, column 17: FULL JOIN is not supported"},
 		{"SELECT a FROM t CROSS JOIN u", "line 1, column 17: CROSS JOIN is not supported"},
-		{"SELECT a FROM t NATURAL JOIN u", "line 1, column 17: NATURAL JOIN is not supported"},
+		{"SELECT a FROM t NATURAL JOIN u", "line 1, column 17: NATURAL JOIN is not "
+		                                   "supported"},
 		{"SELECT a FROM t x NATURAL LEFT JOIN u",
 		 "line 1, column 19: NATURAL JOIN is not supported"},
 		{"SELECT a FROM t ANTI JOIN u ON t.x = u.x",
@@ -680,24 +704,30 @@ static void test_refused(void **state)
 		 "line 1, column 22: LATERAL is not supported"},
 		{"SELECT a FROM t JOIN u USING (x)",
 		 "line 1, column 24: JOIN ... USING is not supported; use JOIN ... ON"},
-		{"SELECT a FROM t, u", "line 1, column 16: comma joins (FROM a, b) are not supported; "
+		{"SELECT a FROM t, u", "line 1, column 16: comma joins (FROM a, b) are not "
+		                       "supported; "
 		                       "use JOIN ... ON"},
 		{"SELECT a FROM t JOIN u ON t.x = u.x, v",
 		 "line 1, column 36: comma joins (FROM a, b) are not supported; use JOIN ... ON"},
 		{"SELECT a FROM t LIMIT 10 OFFSET 5", "line 1, column 26: OFFSET is not supported"},
 		{"SELECT a FROM t OFFSET 5", "line 1, column 17: OFFSET is not supported"},
-		{"SELECT a FROM t FETCH FIRST 5 ROWS ONLY", "line 1, column 17: FETCH is not supported"},
+		{"SELECT a FROM t FETCH FIRST 5 ROWS ONLY", "line 1, column 17: FETCH is not "
+		                                            "supported"},
 		{"SELECT a FROM t LIMIT ALL", "line 1, column 23: LIMIT ALL is not supported"},
 		{"SELECT a FROM t LIMIT 5, 10",
 		 "line 1, column 24: LIMIT with an offset (LIMIT m, n) is not supported"},
 		{"SELECT CAST(a AS int) FROM t", "line 1, column 8: CAST is not supported"},
 		{"SELECT try_cast(a AS int) FROM t", "line 1, column 8: TRY_CAST is not supported"},
-		{"SELECT a FROM t ORDER BY a NULLS FIRST", "line 1, column 28: NULLS FIRST/LAST is not "
+		{"SELECT a FROM t ORDER BY a NULLS FIRST", "line 1, column 28: NULLS FIRST/LAST "
+		                                           "is not "
 		 "supported (NULLs sort last with ASC, first with DESC)"},
-		{"SELECT a FROM t ORDER BY a DESC NULLS LAST", "line 1, column 33: NULLS FIRST/LAST is "
+		{"SELECT a FROM t ORDER BY a DESC NULLS LAST", "line 1, column 33: NULLS "
+		                                               "FIRST/LAST is "
 		 "not supported (NULLs sort last with ASC, first with DESC)"},
-		{"SELECT a FROM t GROUP BY ALL", "line 1, column 26: GROUP BY ALL is not supported"},
-		{"SELECT a FROM t ORDER BY ALL", "line 1, column 26: ORDER BY ALL is not supported"},
+		{"SELECT a FROM t GROUP BY ALL", "line 1, column 26: GROUP BY ALL is not "
+		                                 "supported"},
+		{"SELECT a FROM t ORDER BY ALL", "line 1, column 26: ORDER BY ALL is not "
+		                                 "supported"},
 		{"SELECT a FROM t QUALIFY a > 1", "line 1, column 17: QUALIFY is not supported"},
 		{"SELECT a COLLATE \"C\" FROM t", "line 1, column 10: COLLATE is not supported"},
 		{"SELECT a FROM t WHERE a ILIKE 'x'",
@@ -706,30 +736,38 @@ static void test_refused(void **state)
 		 "line 1, column 29: ILIKE is not supported (LIKE is case-sensitive)"},
 		{"SELECT a FROM t WHERE a SIMILAR TO 'x'",
 		 "line 1, column 25: SIMILAR TO is not supported"},
-		{"SELECT a FROM t WHERE a LIKE 'x!%' ESCAPE '!'", "line 1, column 36: LIKE ... ESCAPE "
+		{"SELECT a FROM t WHERE a LIKE 'x!%' ESCAPE '!'", "line 1, column 36: LIKE ... "
+		                                                  "ESCAPE "
 		 "is not supported (LIKE has no escape character)"},
 		{"SELECT a FROM t WHERE a IS DISTINCT FROM b",
 		 "line 1, column 25: IS DISTINCT FROM is not supported"},
 		{"SELECT a FROM t WHERE a IS NOT DISTINCT FROM b",
 		 "line 1, column 25: IS NOT DISTINCT FROM is not supported"},
-		{"SELECT a FROM t; SELECT b FROM t", "line 1, column 18: several statements are not "
+		{"SELECT a FROM t; SELECT b FROM t", "line 1, column 18: several statements are "
+		                                     "not "
 		 "supported"},
 		{"SELECT a FROM t;;", "line 1, column 17: several statements are not supported"},
 		{"INSERT INTO t VALUES (1)",
 		 "line 1, column 1: only SELECT statements are supported; INSERT is not"},
-		{"update t SET a = 1", "line 1, column 1: only SELECT statements are supported; UPDATE "
+		{"update t SET a = 1", "line 1, column 1: only SELECT statements are supported; "
+		                       "UPDATE "
 		 "is not"},
-		{"  DELETE FROM t", "line 1, column 3: only SELECT statements are supported; DELETE is "
+		{"  DELETE FROM t", "line 1, column 3: only SELECT statements are supported; "
+		                    "DELETE is "
 		 "not"},
 		{"CREATE TABLE x (a int)",
 		 "line 1, column 1: only SELECT statements are supported; CREATE is not"},
-		{"DROP TABLE t", "line 1, column 1: only SELECT statements are supported; DROP is not"},
+		{"DROP TABLE t", "line 1, column 1: only SELECT statements are supported; DROP is "
+		                 "not"},
 		{"ALTER TABLE t ADD b int",
 		 "line 1, column 1: only SELECT statements are supported; ALTER is not"},
-		{"EXPLAIN SELECT 1", "line 1, column 1: only SELECT statements are supported; EXPLAIN "
+		{"EXPLAIN SELECT 1", "line 1, column 1: only SELECT statements are supported; "
+		                     "EXPLAIN "
 		 "is not"},
-		{"PRAGMA x", "line 1, column 1: only SELECT statements are supported; PRAGMA is not"},
-		{"VALUES (1)", "line 1, column 1: only SELECT statements are supported; VALUES is not"},
+		{"PRAGMA x", "line 1, column 1: only SELECT statements are supported; PRAGMA is "
+		             "not"},
+		{"VALUES (1)", "line 1, column 1: only SELECT statements are supported; VALUES is "
+		               "not"},
 		{"FROM t SELECT a",
 		 "line 1, column 1: FROM-first queries are not supported; start with SELECT"},
 	};
@@ -745,7 +783,8 @@ static void test_syntax_errors(void **state)
 		const char *sql, *want;
 	} cases[] = {
 		{"", "line 1, column 1: expected SELECT, found the end of the query"},
-		{"  -- only a comment\n", "line 2, column 1: expected SELECT, found the end of the query"},
+		{"  -- only a comment\n", "line 2, column 1: expected SELECT, found the end of "
+		                          "the query"},
 		{"SELEC a FROM t", "line 1, column 1: expected SELECT, found 'SELEC'"},
 		{"(SELECT a FROM t)", "line 1, column 1: expected SELECT, found '('"},
 		{"SELECT * FORM t", "line 1, column 10: expected FROM, found 'FORM'"},
@@ -755,61 +794,79 @@ static void test_syntax_errors(void **state)
 		{"SELECT FROM t", "line 1, column 8: expected an expression, found 'FROM'"},
 		{"SELECT a, FROM t", "line 1, column 11: expected an expression, found 'FROM'"},
 		{"SELECT a b c FROM t", "line 1, column 12: expected FROM, found 'c'"},
-		{"SELECT a FROM", "line 1, column 14: expected a table name, found the end of the query"},
-		{"SELECT a FROM 't'", "line 1, column 15: expected a table name, found the string 't'"},
+		{"SELECT a FROM", "line 1, column 14: expected a table name, found the end of the "
+		                  "query"},
+		{"SELECT a FROM 't'", "line 1, column 15: expected a table name, found the string "
+		                      "'t'"},
 		{"SELECT a FROM (t)", "line 1, column 15: expected a table name, found '('"},
 		{"SELECT a FROM t WHER b = 1",
-		 "line 1, column 22: expected JOIN, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or the end "
+		 "line 1, column 22: expected JOIN, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT or "
+		 "the end "
 		 "of the query, found 'b'"},
-		{"SELECT a FROM t JOIN u", "line 1, column 23: expected ON, found the end of the query"},
+		{"SELECT a FROM t JOIN u", "line 1, column 23: expected ON, found the end of the "
+		                           "query"},
 		{"SELECT a FROM t JOIN u WHERE a", "line 1, column 24: expected ON, found 'WHERE'"},
 		{"SELECT a FROM t LEFT u", "line 1, column 22: expected JOIN, found 'u'"},
-		{"SELECT a FROM t INNER LEFT JOIN u", "line 1, column 23: expected JOIN, found 'LEFT'"},
-		{"SELECT a FROM t WHERE", "line 1, column 22: expected an expression, found the end of "
+		{"SELECT a FROM t INNER LEFT JOIN u", "line 1, column 23: expected JOIN, found "
+		                                      "'LEFT'"},
+		{"SELECT a FROM t WHERE", "line 1, column 22: expected an expression, found the "
+		                          "end of "
 		 "the query"},
 		{"SELECT a FROM t WHERE a = 1 WHERE b",
-		 "line 1, column 29: expected GROUP BY, HAVING, ORDER BY, LIMIT or the end of the query, "
+		 "line 1, column 29: expected GROUP BY, HAVING, ORDER BY, LIMIT or the end of the "
+		 "query, "
 		 "found 'WHERE'"},
 		{"SELECT a FROM t GROUP a", "line 1, column 23: expected BY, found 'a'"},
 		{"SELECT a FROM t GROUP BY a WHERE b",
-		 "line 1, column 28: expected HAVING, ORDER BY, LIMIT or the end of the query, found "
+		 "line 1, column 28: expected HAVING, ORDER BY, LIMIT or the end of the query, "
+		 "found "
 		 "'WHERE'"},
 		{"SELECT a FROM t HAVING a GROUP BY a",
-		 "line 1, column 26: expected ORDER BY, LIMIT or the end of the query, found 'GROUP'"},
+		 "line 1, column 26: expected ORDER BY, LIMIT or the end of the query, found "
+		 "'GROUP'"},
 		{"SELECT a FROM t ORDER a", "line 1, column 23: expected BY, found 'a'"},
 		{"SELECT a FROM t ORDER BY a LIMIT 1 ORDER BY b",
 		 "line 1, column 36: expected the end of the query, found 'ORDER'"},
 		{"SELECT a FROM t ORDER BY a ASC DESC",
 		 "line 1, column 32: expected LIMIT or the end of the query, found 'DESC'"},
-		{"SELECT a FROM t LIMIT", "line 1, column 22: LIMIT takes a non-negative integer, found "
+		{"SELECT a FROM t LIMIT", "line 1, column 22: LIMIT takes a non-negative integer, "
+		                          "found "
 		 "the end of the query"},
-		{"SELECT a FROM t LIMIT -1", "line 1, column 23: LIMIT takes a non-negative integer, "
+		{"SELECT a FROM t LIMIT -1", "line 1, column 23: LIMIT takes a non-negative "
+		                             "integer, "
 		 "found '-'"},
-		{"SELECT a FROM t LIMIT 1.5", "line 1, column 23: LIMIT takes a non-negative integer, "
+		{"SELECT a FROM t LIMIT 1.5", "line 1, column 23: LIMIT takes a non-negative "
+		                              "integer, "
 		 "found '1.5'"},
 		{"SELECT a FROM t LIMIT 9223372036854775808", "line 1, column 23: LIMIT takes a "
 		 "non-negative integer, found '9223372036854775808'"},
-		{"SELECT a FROM t LIMIT '5'", "line 1, column 23: LIMIT takes a non-negative integer, "
+		{"SELECT a FROM t LIMIT '5'", "line 1, column 23: LIMIT takes a non-negative "
+		                              "integer, "
 		 "found the string '5'"},
 		{"SELECT a FROM t LIMIT @", "line 1, column 23: @ (variables) is not supported"},
 		{"SELECT (a FROM t", "line 1, column 11: expected ')', found 'FROM'"},
 		{"SELECT (a, b) FROM t", "line 1, column 10: expected ')', found ','"},
 		{"SELECT a) FROM t", "line 1, column 9: expected FROM, found ')'"},
-		{"SELECT a FROM t WHERE a IN 1", "line 1, column 28: expected '(' after IN, found '1'"},
-		{"SELECT a FROM t WHERE a IN ()", "line 1, column 29: expected an expression, found ')'"},
+		{"SELECT a FROM t WHERE a IN 1", "line 1, column 28: expected '(' after IN, found "
+		                                 "'1'"},
+		{"SELECT a FROM t WHERE a IN ()", "line 1, column 29: expected an expression, "
+		                                  "found ')'"},
 		{"SELECT a FROM t WHERE a IN (1 2)",
 		 "line 1, column 31: expected ',' or ')', found '2'"},
 		{"SELECT a FROM t WHERE a BETWEEN 1 OR 2",
 		 "line 1, column 35: expected AND (BETWEEN x AND y), found 'OR'"},
-		{"SELECT a FROM t WHERE a IS 1", "line 1, column 28: expected NULL after IS, found '1'"},
+		{"SELECT a FROM t WHERE a IS 1", "line 1, column 28: expected NULL after IS, "
+		                                 "found '1'"},
 		{"SELECT a FROM t WHERE a IS NOT TRUE",
 		 "line 1, column 32: expected NULL after IS NOT, found 'TRUE'"},
 		{"SELECT a FROM t WHERE a NOT NULL",
-		 "line 1, column 25: expected GROUP BY, HAVING, ORDER BY, LIMIT or the end of the query, "
+		 "line 1, column 25: expected GROUP BY, HAVING, ORDER BY, LIMIT or the end of the "
+		 "query, "
 		 "found 'NOT'"},
 		{"SELECT a FROM t WHERE a = NOT b",
 		 "line 1, column 27: expected an expression, found 'NOT'"},
-		{"SELECT a FROM t WHERE a =", "line 1, column 26: expected an expression, found the "
+		{"SELECT a FROM t WHERE a =", "line 1, column 26: expected an expression, found "
+		                              "the "
 		 "end of the query"},
 		{"SELECT a\nFROM t\n  WHERE b = 1 c",
 		 "line 3, column 15: expected GROUP BY, HAVING, ORDER BY, LIMIT or the end of the "
@@ -948,6 +1005,27 @@ static void test_item_limits(void **state)
 	for (size_t i = 1; i <= n; i++)
 		p += sprintf(p, ",1");
 	parse_fails(sql, "line 1, column 8218: more than 4096 GROUP BY keys");
+	/* ORDER BY keys, WHEN clauses, arguments */
+	p = sql + sprintf(sql, "SELECT a FROM t ORDER BY 1");
+	for (size_t i = 1; i <= n; i++)
+		p += sprintf(p, ",1");
+	parse_fails(sql, "line 1, column 8218: more than 4096 ORDER BY keys");
+	p = sql + sprintf(sql, "SELECT CASE");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, " WHEN 1 THEN 1");
+	strcpy(p, " END FROM t");
+	s = parse_ok(sql);
+	assert_int_equal(s->items[0].expr->arg_count, 2 * n);
+	strcpy(p, " WHEN 1 THEN 1 END FROM t");
+	parse_fails(sql, "line 1, column 57357: more than 4096 WHEN clauses");
+	p = sql + sprintf(sql, "SELECT coalesce(1");
+	for (size_t i = 1; i < n; i++)
+		p += sprintf(p, ",1");
+	strcpy(p, ") FROM t");
+	s = parse_ok(sql);
+	assert_int_equal(s->items[0].expr->arg_count, n);
+	strcpy(p, ",1) FROM t");
+	parse_fails(sql, "line 1, column 8209: more than 4096 arguments");
 	/* tables */
 	p = sql + sprintf(sql, "SELECT a FROM t");
 	for (size_t i = 1; i <= n; i++)
@@ -981,8 +1059,9 @@ static void test_text_limit(void **state)
  * nothing leaks (ASan checks at exit). */
 static void test_arena_full(void **state)
 {
-	const char *sql = "SELECT a, b, c, 'a string', count(*) FROM t JOIN u ON t.x = u.x "
-	                  "WHERE a IN (1, 2, 3) GROUP BY 1 ORDER BY 2 LIMIT 5";
+	const char *sql = "SELECT a, b, \"c\", 'a string', count(*), CASE WHEN a THEN 1 END "
+	                  "FROM t JOIN u ON t.x = u.x WHERE a IN (1, 2, 3) AND NOT -b < 2 "
+	                  "GROUP BY 1, 2, 3, 4, 5 ORDER BY 2, 3, 4, 5, 6 LIMIT 5";
 	struct dcr_arena small;
 	struct ast_select *s = (struct ast_select *)&s;
 	struct dcr_msg msg;
@@ -995,6 +1074,23 @@ static void test_arena_full(void **state)
 	assert_null(s);
 	tu_assert_msg(&msg, "out of memory");
 	dcr_arena_free(&small);
+	/* out of memory at every allocation in turn: each is reported, none
+	 * crashes or leaks */
+	for (size_t room = 0; room < 8192; room += 16) {
+		enum dcr_err err;
+
+		dcr_arena_init(&small, 64 * 1024);
+		assert_non_null(dcr_arena_alloc(&small, 64 * 1024 - room));
+		err = sql_parse(sql, strlen(sql), &small, &s, &msg);
+		if (err != DCR_OK) {
+			assert_int_equal(err, DCR_ERR_NOMEM);
+			assert_null(s);
+		}
+		dcr_arena_free(&small);
+		if (err == DCR_OK)
+			break;
+	}
+	assert_non_null(s);
 	/* and with room, the same query parses */
 	dcr_arena_init(&small, 1 << 20);
 	assert_int_equal(sql_parse(sql, strlen(sql), &small, &s, &msg), DCR_OK);
