@@ -193,7 +193,7 @@ def main():
             f"## {TITLES[w]}",
             "",
             f"- dcr: `dcr sql --contract contract.json --table a=a.csv --table b=b.csv "
-            f"\"{query}\"`",
+            f"{'--all-columns ' if w == 'a' else ''}\"{query}\"`",
             f"- DuckDB: {duck_sql}",
             "",
             "| | dcr | DuckDB | dcr / DuckDB | target met (<= 1.0) |",

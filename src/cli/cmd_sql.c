@@ -17,7 +17,7 @@
 
 const char cmd_sql_usage[] =
 	"usage: dcr sql [--contract FILE] --table NAME=FILE.csv ... [--format csv|json|table]\n"
-	"               [--stats] [--threads N] SQL\n"
+	"               [--all-columns] [--stats] [--threads N] SQL\n"
 	"\n"
 	"Runs one SELECT (docs/SQL.md) over your own CSV files, on this machine, with no\n"
 	"privacy rules: to try a query before it runs in the clean room.\n"
@@ -27,10 +27,13 @@ const char cmd_sql_usage[] =
 	"                     dataset of that name (ids are normalised and hashed as it\n"
 	"                     says); without it, types are inferred from the data\n"
 	"  --format F         csv (default), json or table\n"
+	"  --all-columns      load and check every column of every table, not only\n"
+	"                     those the query reads (e.g. to check files before upload)\n"
 	"  --stats            print rows, memory and time per phase to standard error\n"
 	"  --threads N        threads to use (default: one per CPU)\n"
 	"\n"
-	"Only the columns a query uses are loaded, and only they are checked.\n"
+	"Unless --all-columns is given, only the columns the query reads are loaded,\n"
+	"and only they are checked against their types.\n"
 	"\n"
 	"Exit codes: 0 success; 1 a file cannot be read or is not valid CSV for its\n"
 	"schema, or the query fails while running (integer overflow); 2 usage; 3 the\n"
@@ -175,6 +178,7 @@ int cmd_sql(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"stats", no_argument, NULL, 's'},
 		{"threads", required_argument, NULL, 'j'},
+		{"all-columns", no_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	struct table_arg *tables = NULL;
@@ -189,7 +193,7 @@ int cmd_sql(int argc, char **argv)
 	const char *contract_path = NULL, *sql;
 	enum dcr_format format = DCR_FORMAT_CSV;
 	unsigned threads = 0;
-	bool stats = false;
+	bool stats = false, all_columns = false;
 	size_t n = 0;
 	double t0, t1, t2;
 	enum dcr_err err = DCR_OK;
@@ -201,7 +205,7 @@ int cmd_sql(int argc, char **argv)
 		return cli_fail(DCR_ERR_NOMEM, NULL);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:t:f:sj:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":c:t:f:sj:a", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			contract_path = optarg;
@@ -239,6 +243,9 @@ int cmd_sql(int argc, char **argv)
 			break;
 		case 's':
 			stats = true;
+			break;
+		case 'a':
+			all_columns = true;
 			break;
 		case 'j': {
 			char *end;
@@ -304,7 +311,8 @@ int cmd_sql(int argc, char **argv)
 		rc = cli_fail(DCR_ERR_NOMEM, NULL);
 		goto out;
 	}
-	probe = probe_columns(tables, n, sql, holders);
+	if (!all_columns)
+		probe = probe_columns(tables, n, sql, holders);
 	for (size_t i = 0; i < n; i++) {
 		struct dcr_csv_options o = {
 			.columns = tables[i].schema,

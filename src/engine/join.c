@@ -129,8 +129,8 @@ static void build_task(void *ctx, unsigned worker, size_t task)
 	struct join_step *s = bd->s;
 	size_t start = task * MORSEL, end = start + MORSEL;
 	struct vec *keys[64];
-	uint64_t h[BATCH];
-	uint8_t valid[BATCH];
+	uint64_t *h;
+	uint8_t *valid;
 
 	if (end > bd->t->row_count)
 		end = bd->t->row_count;
@@ -140,6 +140,11 @@ static void build_task(void *ctx, unsigned worker, size_t task)
 		struct eval_src src = {.bq = &bd->q->bq, .batch = b};
 
 		eval_ctx_reset(&l->ec);
+		/* on the heap: worker threads may have small stacks (Gramine: 256 KiB) */
+		h = dcr_arena_alloc(&l->ec.scratch, BATCH * sizeof(*h));
+		valid = dcr_arena_alloc(&l->ec.scratch, BATCH);
+		if (!h || !valid)
+			goto fail;
 		b->n = n;
 		for (uint32_t i = 0; i < n; i++)
 			b->rows[s->rel][i] = (uint32_t)(at + i);
@@ -429,12 +434,14 @@ enum dcr_err join_probe(struct dcr_query *q, const struct join_step *s, struct e
 	const struct eval_src src = {.bq = &q->bq, .batch = in};
 	size_t rels = q->bq.rel_count;
 	struct vec *keys[64];
-	uint64_t h[BATCH];
-	uint32_t cand[BATCH];
-	uint8_t valid[BATCH];
+	uint64_t *h = dcr_arena_alloc(&ctx->scratch, BATCH * sizeof(*h));
+	uint32_t *cand = dcr_arena_alloc(&ctx->scratch, BATCH * sizeof(*cand));
+	uint8_t *valid = dcr_arena_alloc(&ctx->scratch, BATCH);
 	uint32_t o = 0, n = in->n;
 	enum dcr_err err;
 
+	if (!h || !cand || !valid)
+		return DCR_ERR_NOMEM;
 	for (size_t k = 0; k < s->key_count; k++) {
 		keys[k] = eval(ctx, s->probe_keys[k], &src);
 		if (!keys[k])

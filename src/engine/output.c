@@ -328,8 +328,15 @@ static size_t shown_char(const char *s, size_t n, char out[static 8], size_t *ou
 			strcpy(out, "\\r");
 		else if (cp == '\t')
 			strcpy(out, "\\t");
-		else
-			snprintf(out, 8, "\\x%02x", (unsigned)cp);
+		else {
+			static const char hex[] = "0123456789abcdef";
+
+			out[0] = '\\';
+			out[1] = 'x';
+			out[2] = hex[(cp >> 4) & 15];
+			out[3] = hex[cp & 15];
+			out[4] = '\0';
+		}
 		*out_width = strlen(out);
 		return len;
 	}
