@@ -317,7 +317,7 @@ static bool key_equal(const struct agg *g, const struct local *l, size_t gid,
 		if (v->type == DCR_TYPE_STRING) {
 			const struct dcr_str *a = &v->v.s[i], *b = (const struct dcr_str *)stored;
 
-			if (a->len != b->len || memcmp(a->ptr, b->ptr, a->len))
+			if (a->len != b->len || (a->len && memcmp(a->ptr, b->ptr, a->len)))
 				return false;
 		} else if (v->type == DCR_TYPE_FLOAT) {
 			double a = v->v.f[i], b;
@@ -477,7 +477,8 @@ static enum dcr_err distinct_add(struct agg *g, struct local *l, size_t a, const
 
 static int cmp_strs(struct dcr_str a, struct dcr_str b)
 {
-	int c = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
+	uint32_t n = a.len < b.len ? a.len : b.len;
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
 
 	return c ? c : (a.len > b.len) - (a.len < b.len);
 }

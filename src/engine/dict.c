@@ -157,7 +157,8 @@ static int cmp_codes(const void *a, const void *b, void *ctx)
 	const struct dcr_dict *d = ctx;
 	struct dcr_str x = d->strs[*(const uint32_t *)a];
 	struct dcr_str y = d->strs[*(const uint32_t *)b];
-	int c = memcmp(x.ptr, y.ptr, x.len < y.len ? x.len : y.len);
+	uint32_t n = x.len < y.len ? x.len : y.len;
+	int c = n ? memcmp(x.ptr, y.ptr, n) : 0;
 
 	if (c)
 		return c;

@@ -101,6 +101,9 @@ static struct vec *eval_const(struct eval_ctx *ctx, const struct dcr_bexpr *e, u
 		return NULL;
 	if (e->value.type == DCR_TYPE_NULL) {
 		memset(v->nulls, 1, n);
+		if (t == DCR_TYPE_STRING)
+			for (uint32_t i = 0; i < n; i++)
+				v->v.s[i] = (struct dcr_str){"", 0};
 		return v;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -353,7 +356,9 @@ static struct vec *eval_arith(struct eval_ctx *ctx, const struct dcr_bexpr *e, s
 
 static int cmp_str(struct dcr_str a, struct dcr_str b)
 {
-	int c = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
+	uint32_t n = a.len < b.len ? a.len : b.len;
+	/* a NULL's string is {NULL, 0}: never hand memcmp a NULL pointer */
+	int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
 
 	if (c)
 		return c;

@@ -400,7 +400,7 @@ static bool keys_equal(const struct hash_table *ht, struct vec **keys, size_t k,
 			struct dcr_str b = c ? c->dict->strs[c->v.code[row]]
 			                     : ((const struct dcr_str *)stored)[e];
 
-			if (v->v.s[i].len != b.len || memcmp(v->v.s[i].ptr, b.ptr, b.len))
+			if (v->v.s[i].len != b.len || (b.len && memcmp(v->v.s[i].ptr, b.ptr, b.len)))
 				return false;
 			break;
 		}
