@@ -100,6 +100,9 @@ struct dcr_arena {
 void dcr_arena_init(struct dcr_arena *a, size_t max);
 /* size zeroed bytes, or NULL when out of memory or past the cap. */
 void *dcr_arena_alloc(struct dcr_arena *a, size_t size);
+/* Like dcr_arena_alloc, but the memory is not zeroed (for buffers that are
+ * written before they are read). */
+void *dcr_arena_alloc_raw(struct dcr_arena *a, size_t size);
 /* A NUL-terminated copy of n bytes of s, or NULL. */
 char *dcr_arena_strndup(struct dcr_arena *a, const char *s, size_t n);
 /* Frees every allocation; the arena may be used again. */

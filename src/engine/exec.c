@@ -447,9 +447,15 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 		return dcr_fail(msg, DCR_ERR_NOMEM, "cannot start the query's threads");
 	r.workers = pool_size(pool);
 
-	for (size_t s = 0; s < plan.step_count; s++)
+	for (size_t s = 0; s < plan.step_count; s++) {
+		double tb = seconds();
+
 		if ((err = join_build(q, &plan.steps[s], pool, opts->max_memory, msg)))
 			goto out;
+		dcr_log_debug("hash table on %s: %zu entries, 2^%u heads, %.3f s",
+		              bq->rels[plan.steps[s].rel].alias, plan.steps[s].ht.count,
+		              plan.steps[s].ht.bits, seconds() - tb);
+	}
 	if (bq->aggregated && (err = agg_new(q, r.workers, opts->max_memory, &r.agg))) {
 		dcr_msg_set(msg, "out of memory starting the aggregation");
 		goto out;
@@ -459,8 +465,13 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 		goto out;
 	}
 	mark_joined(&r);
-	pool_run(pool, (bq->rels[plan.driver].table->row_count + MORSEL - 1) / MORSEL, morsel_task,
-	         &r);
+	{
+		double tp = seconds();
+
+		pool_run(pool, (bq->rels[plan.driver].table->row_count + MORSEL - 1) / MORSEL,
+		         morsel_task, &r);
+		dcr_log_debug("pipeline over %s: %.3f s", bq->rels[plan.driver].alias, seconds() - tp);
+	}
 	for (unsigned i = 0; i < r.workers; i++) {
 		if (r.w[i].err) {
 			err = r.w[i].err;
@@ -473,8 +484,11 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 		const struct dcr_column *gcols, *acols;
 		size_t groups;
 
+		double tf = seconds();
+
 		if ((err = agg_finish(r.agg, pool, &gcols, &acols, &groups, msg)))
 			goto out;
+		dcr_log_debug("aggregation finished: %zu groups, %.3f s", groups, seconds() - tf);
 		if (stats)
 			stats->groups = groups;
 		post = calloc(r.ncols + 1, sizeof(*post));

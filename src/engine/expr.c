@@ -61,9 +61,15 @@ static struct vec *vec_new(struct eval_ctx *ctx, enum dcr_type type, uint32_t n,
 		return NULL;
 	v->type = type;
 	v->n = n;
-	v->v.data = scratch(ctx, (size_t)(n ? n : 1) * value_width(type));
-	if (!v->v.data)
+	/* every operator writes all n values (or marks them NULL): no zeroing */
+	v->v.data = dcr_arena_alloc_raw(&ctx->scratch, (size_t)(n ? n : 1) * value_width(type));
+	if (!v->v.data) {
+		if (!ctx->err) {
+			ctx->err = DCR_ERR_NOMEM;
+			dcr_msg_set(ctx->msg, "out of memory while running the query");
+		}
 		return NULL;
+	}
 	if (nulls) {
 		v->nulls = scratch(ctx, n ? n : 1);
 		if (!v->nulls)
@@ -125,8 +131,24 @@ static struct vec *eval_const(struct eval_ctx *ctx, const struct dcr_bexpr *e, u
 static struct vec *gather(struct eval_ctx *ctx, const struct dcr_column *col,
                           const uint32_t *rows, uint32_t n)
 {
-	bool padded = false;
+	bool padded = false, run = n > 0 && col->type != DCR_TYPE_STRING;
 	struct vec *v;
+
+	/* consecutive rows (a scan): the vector is the column itself */
+	for (uint32_t i = 1; run && i < n; i++)
+		run = rows[i] == rows[0] + i;
+	if (run && rows[0] != ROW_NONE) {
+		size_t w = engine_type_width(col->type);
+
+		v = scratch(ctx, sizeof(*v));
+		if (!v)
+			return NULL;
+		v->type = col->type;
+		v->n = n;
+		v->v.data = (uint8_t *)col->v.data + (size_t)rows[0] * w;
+		v->nulls = col->nulls ? col->nulls + rows[0] : NULL;
+		return v;
+	}
 
 	for (uint32_t i = 0; i < n && !padded; i++)
 		padded = rows[i] == ROW_NONE;
@@ -552,6 +574,7 @@ static struct vec *eval_in(struct eval_ctx *ctx, const struct dcr_bexpr *e,
 
 	if (!v || !eq || !unknown)
 		return NULL;
+	memset(v->v.b, 0, n);
 	for (size_t k = 1; k < e->arg_count; k++) {
 		struct vec *y = eval(ctx, e->args[k], src);
 

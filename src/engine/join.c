@@ -65,10 +65,11 @@ size_t value_width(enum dcr_type t)
 
 /* ---- build --------------------------------------------------------------- */
 
+/* Each morsel of the build table writes its entries (and stored key values)
+ * into its own region of the final arrays, at [morsel * MORSEL, ...): no
+ * growing, no copying. Filters and NULL keys leave gaps, closed afterwards. */
+
 struct build_local {
-	struct ht_entry *e;
-	size_t n, cap;
-	uint8_t **keyvals;          /* per stored key: values, cap entries */
 	struct eval_ctx ec;
 	struct dcr_msg msg;
 	enum dcr_err err;
@@ -81,53 +82,18 @@ struct build {
 	const struct dcr_table *t;
 	struct build_local *locals;
 	bool *stored;               /* per key: values kept (not a plain column) */
-	size_t max_memory;
-	atomic_size_t memory;
+	size_t *filled;             /* per morsel: entries written */
 	atomic_bool stop;
-	/* insertion */
-	size_t ranges;
+	size_t ranges;              /* insertion: ranges of heads */
 };
-
-static enum dcr_err local_grow(struct build *bd, struct build_local *l, size_t need)
-{
-	size_t cap = l->cap ? l->cap : 4096;
-	struct ht_entry *e;
-
-	while (cap < need)
-		cap *= 2;
-	if (cap == l->cap)
-		return DCR_OK;
-	size_t add = (cap - l->cap) * sizeof(*e);
-
-	for (size_t k = 0; k < bd->s->key_count; k++)
-		if (bd->stored[k])
-			add += (cap - l->cap) * value_width(bd->s->build_keys[k]->type);
-	if (bd->max_memory && atomic_fetch_add(&bd->memory, add) + add > bd->max_memory)
-		return DCR_ERR_TOO_BIG;
-	e = realloc(l->e, cap * sizeof(*e));
-	if (!e)
-		return DCR_ERR_NOMEM;
-	l->e = e;
-	for (size_t k = 0; k < bd->s->key_count; k++) {
-		uint8_t *kv;
-
-		if (!bd->stored[k])
-			continue;
-		kv = realloc(l->keyvals[k], cap * value_width(bd->s->build_keys[k]->type));
-		if (!kv)
-			return DCR_ERR_NOMEM;
-		l->keyvals[k] = kv;
-	}
-	l->cap = cap;
-	return DCR_OK;
-}
 
 static void build_task(void *ctx, unsigned worker, size_t task)
 {
 	struct build *bd = ctx;
 	struct build_local *l = &bd->locals[worker];
 	struct join_step *s = bd->s;
-	size_t start = task * MORSEL, end = start + MORSEL;
+	struct hash_table *ht = &s->ht;
+	size_t start = task * MORSEL, end = start + MORSEL, out = start;
 	struct vec *keys[64];
 	uint64_t *h;
 	uint8_t *valid;
@@ -141,8 +107,8 @@ static void build_task(void *ctx, unsigned worker, size_t task)
 
 		eval_ctx_reset(&l->ec);
 		/* on the heap: worker threads may have small stacks (Gramine: 256 KiB) */
-		h = dcr_arena_alloc(&l->ec.scratch, BATCH * sizeof(*h));
-		valid = dcr_arena_alloc(&l->ec.scratch, BATCH);
+		h = dcr_arena_alloc_raw(&l->ec.scratch, BATCH * sizeof(*h));
+		valid = dcr_arena_alloc_raw(&l->ec.scratch, BATCH);
 		if (!h || !valid)
 			goto fail;
 		b->n = n;
@@ -163,8 +129,6 @@ static void build_task(void *ctx, unsigned worker, size_t task)
 				goto fail;
 		}
 		hash_keys(keys, s->key_count, n, h, valid);
-		if ((l->err = local_grow(bd, l, l->n + n)))
-			break;
 		for (uint32_t i = 0; i < n; i++) {
 			if (!valid[i])
 				continue;
@@ -172,49 +136,20 @@ static void build_task(void *ctx, unsigned worker, size_t task)
 				size_t w = value_width(keys[k]->type);
 
 				if (bd->stored[k])
-					memcpy(l->keyvals[k] + l->n * w, (uint8_t *)keys[k]->v.data + i * w, w);
+					memcpy((uint8_t *)ht->keys[k].data + out * w,
+					       (uint8_t *)keys[k]->v.data + i * w, w);
 			}
-			l->e[l->n].hash = h[i];
-			l->e[l->n].row = b->rows[s->rel][i];
-			l->e[l->n].next = ROW_NONE;
-			l->n++;
+			ht->entries[out].hash = h[i];
+			ht->entries[out].row = b->rows[s->rel][i];
+			ht->entries[out].next = ROW_NONE;
+			out++;
 		}
 	}
-	if (l->err == DCR_ERR_TOO_BIG)
-		dcr_msg_set(&l->msg, "the hash table for %s would pass the memory limit",
-		            bd->q->bq.rels[s->rel].alias);
-	else if (l->err == DCR_ERR_NOMEM)
-		dcr_msg_set(&l->msg, "out of memory building the hash table for %s",
-		            bd->q->bq.rels[s->rel].alias);
-	if (l->err)
-		atomic_store(&bd->stop, true);
+	bd->filled[task] = out - start;
 	return;
 fail:
 	l->err = l->ec.err ? l->ec.err : DCR_ERR_NOMEM;
 	atomic_store(&bd->stop, true);
-}
-
-struct concat {
-	struct build *bd;
-	size_t *offset;
-};
-
-static void concat_task(void *ctx, unsigned worker, size_t task)
-{
-	struct concat *c = ctx;
-	struct build_local *l = &c->bd->locals[task];
-	struct hash_table *ht = &c->bd->s->ht;
-
-	(void)worker;
-	if (l->n)
-		memcpy(ht->entries + c->offset[task], l->e, l->n * sizeof(*l->e));
-	for (size_t k = 0; k < c->bd->s->key_count; k++) {
-		size_t w = value_width(c->bd->s->build_keys[k]->type);
-
-		if (c->bd->stored[k] && l->n)
-			memcpy((uint8_t *)ht->keys[k].data + c->offset[task] * w, l->keyvals[k],
-			       l->n * w);
-	}
 }
 
 static void insert_task(void *ctx, unsigned worker, size_t task)
@@ -240,48 +175,74 @@ enum dcr_err join_build(struct dcr_query *q, struct join_step *s, struct pool *p
 {
 	const struct dcr_table *t = q->bq.rels[s->rel].table;
 	unsigned workers = pool_size(pool);
-	struct build bd = {.q = q, .s = s, .t = t, .max_memory = max_memory};
+	struct build bd = {.q = q, .s = s, .t = t};
 	struct hash_table *ht = &s->ht;
+	size_t rows = t->row_count, morsels = (rows + MORSEL - 1) / MORSEL, bytes;
 	enum dcr_err err = DCR_OK;
-	size_t total = 0, *offset = NULL;
 
 	memset(ht, 0, sizeof(*ht));
 	if (s->key_count > 64)
 		return dcr_fail(msg, DCR_ERR_SQL, "a join has more than 64 key columns");
+	if (rows >= ROW_NONE)
+		return dcr_fail(msg, DCR_ERR_TOO_BIG, "a join's build side has too many rows");
 	bd.locals = calloc(workers, sizeof(*bd.locals));
-	bd.stored = calloc(s->key_count, sizeof(*bd.stored));
-	ht->cols = calloc(s->key_count, sizeof(*ht->cols));
-	ht->keys = calloc(s->key_count, sizeof(*ht->keys));
-	if (!bd.locals || !bd.stored || !ht->cols || !ht->keys) {
+	bd.stored = calloc(s->key_count + 1, sizeof(*bd.stored));
+	bd.filled = calloc(morsels + 1, sizeof(*bd.filled));
+	ht->cols = calloc(s->key_count + 1, sizeof(*ht->cols));
+	ht->keys = calloc(s->key_count + 1, sizeof(*ht->keys));
+	if (!bd.locals || !bd.stored || !bd.filled || !ht->cols || !ht->keys) {
 		err = DCR_ERR_NOMEM;
 		goto out;
 	}
+	/* heads: a power of two at least 1.5 times the rows */
+	while (((size_t)1 << ht->bits) < rows + rows / 2)
+		ht->bits++;
+	bytes = (rows ? rows : 1) * sizeof(*ht->entries) + ((size_t)1 << ht->bits) * 4;
 	for (size_t k = 0; k < s->key_count; k++) {
 		const struct dcr_bexpr *e = s->build_keys[k];
 
 		ht->keys[k].type = e->type;
-		if (e->kind == DCR_BE_COLUMN)
+		if (e->kind == DCR_BE_COLUMN) {
 			ht->cols[k] = &t->columns[e->column];
-		else
+		} else {
 			bd.stored[k] = true;
+			bytes += (rows ? rows : 1) * value_width(e->type);
+		}
+	}
+	if (max_memory && bytes > max_memory) {
+		err = dcr_fail(msg, DCR_ERR_TOO_BIG,
+		               "the hash table for %s would pass the memory limit",
+		               q->bq.rels[s->rel].alias);
+		goto out;
+	}
+	ht->entries = malloc((rows ? rows : 1) * sizeof(*ht->entries));
+	ht->heads = malloc(((size_t)1 << ht->bits) * sizeof(*ht->heads));
+	if (!ht->entries || !ht->heads) {
+		err = DCR_ERR_NOMEM;
+		goto out;
+	}
+	engine_advise_huge(ht->entries, (rows ? rows : 1) * sizeof(*ht->entries));
+	engine_advise_huge(ht->heads, ((size_t)1 << ht->bits) * sizeof(*ht->heads));
+	for (size_t k = 0; k < s->key_count; k++) {
+		if (!bd.stored[k])
+			continue;
+		ht->keys[k].data = malloc((rows ? rows : 1) * value_width(ht->keys[k].type));
+		if (!ht->keys[k].data) {
+			err = DCR_ERR_NOMEM;
+			goto out;
+		}
 	}
 	for (unsigned w = 0; w < workers; w++) {
 		struct build_local *l = &bd.locals[w];
 
 		eval_ctx_init(&l->ec, q->sql, &l->msg);
-		l->keyvals = calloc(s->key_count, sizeof(*l->keyvals));
 		l->batch = calloc(1, sizeof(*l->batch) + q->bq.rel_count * sizeof(l->batch->rows[0]));
-		if (!l->keyvals || !l->batch) {
-			err = DCR_ERR_NOMEM;
-			goto out;
-		}
-		l->batch->rows[s->rel] = malloc(BATCH * sizeof(uint32_t));
-		if (!l->batch->rows[s->rel]) {
+		if (!l->batch || !(l->batch->rows[s->rel] = malloc(BATCH * sizeof(uint32_t)))) {
 			err = DCR_ERR_NOMEM;
 			goto out;
 		}
 	}
-	pool_run(pool, (t->row_count + MORSEL - 1) / MORSEL, build_task, &bd);
+	pool_run(pool, morsels, build_task, &bd);
 	for (unsigned w = 0; w < workers; w++) {
 		if (bd.locals[w].err) {
 			err = bd.locals[w].err;
@@ -289,49 +250,21 @@ enum dcr_err join_build(struct dcr_query *q, struct join_step *s, struct pool *p
 			goto out;
 		}
 	}
+	/* close the gaps left by filters and NULL keys (regions only move down) */
+	for (size_t m = 0; m < morsels; m++) {
+		size_t from = m * MORSEL, n = bd.filled[m];
 
-	/* one array of entries (and of stored key values) */
-	offset = calloc(workers, sizeof(*offset));
-	if (!offset) {
-		err = DCR_ERR_NOMEM;
-		goto out;
-	}
-	for (unsigned w = 0; w < workers; w++) {
-		offset[w] = total;
-		total += bd.locals[w].n;
-	}
-	if (total >= ROW_NONE) {
-		err = dcr_fail(msg, DCR_ERR_TOO_BIG, "a join's build side has too many rows");
-		goto out;
-	}
-	ht->count = total;
-	ht->entries = malloc((total ? total : 1) * sizeof(*ht->entries));
-	if (!ht->entries) {
-		err = DCR_ERR_NOMEM;
-		goto out;
-	}
-	for (size_t k = 0; k < s->key_count; k++) {
-		if (!bd.stored[k])
-			continue;
-		ht->keys[k].data = malloc((total ? total : 1) * value_width(ht->keys[k].type));
-		if (!ht->keys[k].data) {
-			err = DCR_ERR_NOMEM;
-			goto out;
+		if (from != ht->count && n) {
+			memmove(ht->entries + ht->count, ht->entries + from, n * sizeof(*ht->entries));
+			for (size_t k = 0; k < s->key_count; k++) {
+				size_t w = value_width(ht->keys[k].type);
+
+				if (bd.stored[k])
+					memmove((uint8_t *)ht->keys[k].data + ht->count * w,
+					        (uint8_t *)ht->keys[k].data + from * w, n * w);
+			}
 		}
-	}
-	{
-		struct concat c = {.bd = &bd, .offset = offset};
-
-		pool_run(pool, workers, concat_task, &c);
-	}
-
-	/* heads: a power of two at least 1.5 times the entries */
-	while (((size_t)1 << ht->bits) < total + total / 2)
-		ht->bits++;
-	ht->heads = malloc(((size_t)1 << ht->bits) * sizeof(*ht->heads));
-	if (!ht->heads) {
-		err = DCR_ERR_NOMEM;
-		goto out;
+		ht->count += n;
 	}
 	memset(ht->heads, 0xff, ((size_t)1 << ht->bits) * sizeof(*ht->heads));
 	bd.ranges = workers;
@@ -339,24 +272,17 @@ enum dcr_err join_build(struct dcr_query *q, struct join_step *s, struct pool *p
 out:
 	if (err == DCR_ERR_NOMEM && !msg->text[0])
 		dcr_msg_set(msg, "out of memory building a hash table");
-	if (bd.locals) {
-		for (unsigned w = 0; w < workers; w++) {
-			struct build_local *l = &bd.locals[w];
+	for (unsigned w = 0; bd.locals && w < workers; w++) {
+		struct build_local *l = &bd.locals[w];
 
-			free(l->e);
-			if (l->keyvals)
-				for (size_t k = 0; k < s->key_count; k++)
-					free(l->keyvals[k]);
-			free(l->keyvals);
-			if (l->batch)
-				free(l->batch->rows[s->rel]);
-			free(l->batch);
-			eval_ctx_free(&l->ec);
-		}
+		if (l->batch)
+			free(l->batch->rows[s->rel]);
+		free(l->batch);
+		eval_ctx_free(&l->ec);
 	}
 	free(bd.locals);
 	free(bd.stored);
-	free(offset);
+	free(bd.filled);
 	return err;
 }
 
@@ -427,20 +353,43 @@ static bool keys_equal(const struct hash_table *ht, struct vec **keys, size_t k,
 	return true;
 }
 
+/* Emits the tuple of in at i joined with build row row (ROW_NONE: padding). */
+static inline enum dcr_err put(const struct batch *in, uint32_t i, size_t rels, size_t rel,
+                               uint32_t row, struct batch *out, uint32_t *o, emit_fn emit,
+                               void *emit_ctx)
+{
+	for (size_t r = 0; r < rels; r++)
+		if (in->rows[r])
+			out->rows[r][*o] = in->rows[r][i];
+	out->rows[rel][*o] = row;
+	if (++*o == BATCH) {
+		out->n = *o;
+		*o = 0;
+		return emit(emit_ctx, out);
+	}
+	return DCR_OK;
+}
+
 enum dcr_err join_probe(struct dcr_query *q, const struct join_step *s, struct eval_ctx *ctx,
                         const struct batch *in, struct batch *out, emit_fn emit, void *emit_ctx)
 {
 	const struct hash_table *ht = &s->ht;
 	const struct eval_src src = {.bq = &q->bq, .batch = in};
+	const struct dcr_table *bt = q->bq.rels[s->rel].table;
+	const bool *used = q->used[s->rel];
 	size_t rels = q->bq.rel_count;
 	struct vec *keys[64];
-	uint64_t *h = dcr_arena_alloc(&ctx->scratch, BATCH * sizeof(*h));
-	uint32_t *cand = dcr_arena_alloc(&ctx->scratch, BATCH * sizeof(*cand));
-	uint8_t *valid = dcr_arena_alloc(&ctx->scratch, BATCH);
-	uint32_t o = 0, n = in->n;
+	uint32_t n = in->n, o = 0, m = 0;
+	uint64_t *h = dcr_arena_alloc_raw(&ctx->scratch, BATCH * sizeof(*h));
+	uint32_t *cand = dcr_arena_alloc_raw(&ctx->scratch, BATCH * sizeof(*cand));
+	uint8_t *valid = dcr_arena_alloc_raw(&ctx->scratch, BATCH);
+	/* hash-equal pairs: tuple mi[j] and entry me[j] */
+	size_t mcap = 2 * BATCH;
+	uint32_t *mi = dcr_arena_alloc_raw(&ctx->scratch, mcap * sizeof(*mi));
+	uint32_t *me = dcr_arena_alloc_raw(&ctx->scratch, mcap * sizeof(*me));
 	enum dcr_err err;
 
-	if (!h || !cand || !valid)
+	if (!h || !cand || !valid || !mi || !me)
 		return DCR_ERR_NOMEM;
 	for (size_t k = 0; k < s->key_count; k++) {
 		keys[k] = eval(ctx, s->probe_keys[k], &src);
@@ -449,15 +398,17 @@ enum dcr_err join_probe(struct dcr_query *q, const struct join_step *s, struct e
 	}
 	hash_keys(keys, s->key_count, n, h, valid);
 	if (s->probe_match) {
-		struct vec *m = eval(ctx, s->probe_match, &src);
+		struct vec *pm = eval(ctx, s->probe_match, &src);
 
-		if (!m)
+		if (!pm)
 			return ctx->err ? ctx->err : DCR_ERR_NOMEM;
 		for (uint32_t i = 0; i < n; i++)
-			if (!m->v.b[i] || (m->nulls && m->nulls[i]))
+			if (!pm->v.b[i] || (pm->nulls && pm->nulls[i]))
 				valid[i] = 0;
 	}
-	/* two rounds of prefetching hide most of the cache misses */
+	/* Rounds over the whole batch, each issuing the next loads for every
+	 * tuple before any is waited for: heads, then entries, then the build
+	 * rows' values (the key and every column the query reads later). */
 	for (uint32_t i = 0; i < n; i++) {
 		size_t slot = ht->bits ? (size_t)(h[i] >> (64 - ht->bits)) : 0;
 
@@ -470,35 +421,79 @@ enum dcr_err join_probe(struct dcr_query *q, const struct join_step *s, struct e
 		if (cand[i] != ROW_NONE)
 			__builtin_prefetch(&ht->entries[cand[i]]);
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		bool matched = false;
+	for (uint32_t i = 0, next = 0; i < n; i = next) {
+		bool heavy = false; /* tuple `next` has more candidates than room */
 
-		for (uint32_t e = cand[i]; e != ROW_NONE; e = ht->entries[e].next) {
-			if (ht->entries[e].hash != h[i] || !keys_equal(ht, keys, s->key_count, i, e))
-				continue;
-			matched = true;
-			for (size_t r = 0; r < rels; r++)
-				if (in->rows[r])
-					out->rows[r][o] = in->rows[r][i];
-			out->rows[s->rel][o] = ht->entries[e].row;
-			if (++o == BATCH) {
-				out->n = o;
-				if ((err = emit(emit_ctx, out)))
+		/* collect hash-equal pairs for tuples [i, next) */
+		m = 0;
+		for (next = i; next < n && !heavy; next++) {
+			uint32_t first = m;
+
+			for (uint32_t e = cand[next]; e != ROW_NONE; e = ht->entries[e].next) {
+				if (ht->entries[e].hash != h[next])
+					continue;
+				if (m == mcap) {
+					m = first;
+					heavy = true;
+					break;
+				}
+				mi[m] = next;
+				me[m] = e;
+				m++;
+				uint32_t row = ht->entries[e].row;
+
+				for (size_t c = 0; c < bt->column_count; c++) {
+					const struct dcr_column *col = &bt->columns[c];
+
+					if (used[c])
+						__builtin_prefetch((const uint8_t *)col->v.data +
+						                   (size_t)row * engine_type_width(col->type));
+				}
+			}
+			if (heavy)
+				break;
+		}
+		/* confirm the full keys and emit, in tuple order */
+		uint32_t j = 0;
+
+		for (uint32_t t = i; t < next; t++) {
+			bool matched = false;
+
+			for (; j < m && mi[j] == t; j++) {
+				if (!keys_equal(ht, keys, s->key_count, t, me[j]))
+					continue;
+				matched = true;
+				err = put(in, t, rels, s->rel, ht->entries[me[j]].row, out, &o, emit,
+				          emit_ctx);
+				if (err)
 					return err;
-				o = 0;
+			}
+			if (!matched && s->kind == DCR_JOIN_LEFT) {
+				err = put(in, t, rels, s->rel, ROW_NONE, out, &o, emit, emit_ctx);
+				if (err)
+					return err;
 			}
 		}
-		if (!matched && s->kind == DCR_JOIN_LEFT) {
-			for (size_t r = 0; r < rels; r++)
-				if (in->rows[r])
-					out->rows[r][o] = in->rows[r][i];
-			out->rows[s->rel][o] = ROW_NONE;
-			if (++o == BATCH) {
-				out->n = o;
-				if ((err = emit(emit_ctx, out)))
+		if (heavy) {
+			/* a key with very many rows: walk its chain directly */
+			bool matched = false;
+
+			for (uint32_t e = cand[next]; e != ROW_NONE; e = ht->entries[e].next) {
+				if (ht->entries[e].hash != h[next] ||
+				    !keys_equal(ht, keys, s->key_count, next, e))
+					continue;
+				matched = true;
+				err = put(in, next, rels, s->rel, ht->entries[e].row, out, &o, emit,
+				          emit_ctx);
+				if (err)
 					return err;
-				o = 0;
 			}
+			if (!matched && s->kind == DCR_JOIN_LEFT) {
+				err = put(in, next, rels, s->rel, ROW_NONE, out, &o, emit, emit_ctx);
+				if (err)
+					return err;
+			}
+			next++;
 		}
 	}
 	if (o) {

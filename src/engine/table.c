@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #include "engine_int.h"
@@ -151,4 +152,15 @@ const struct dcr_column *dcr_table_column(const struct dcr_table *t, const char 
 	int i = dcr_table_column_index(t, name);
 
 	return i < 0 ? NULL : &t->columns[i];
+}
+
+void engine_advise_huge(void *p, size_t size)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t e = ((uintptr_t)p + size) & ~(huge - 1);
+
+	/* only whole 2 MiB pages inside the array can be huge */
+	if (e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
 }

@@ -25,6 +25,15 @@ void dcr_arena_init(struct dcr_arena *a, size_t max)
 
 void *dcr_arena_alloc(struct dcr_arena *a, size_t size)
 {
+	void *p = dcr_arena_alloc_raw(a, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+void *dcr_arena_alloc_raw(struct dcr_arena *a, size_t size)
+{
 	struct dcr_arena_block *b = a->head;
 	size_t need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	void *p;
@@ -53,7 +62,6 @@ void *dcr_arena_alloc(struct dcr_arena *a, size_t size)
 	}
 	p = b->data + b->used;
 	b->used += need;
-	memset(p, 0, size);
 	return p;
 }
 

@@ -141,8 +141,8 @@ static char *result_text(const struct dcr_table *r)
 }
 
 struct fixture {
-	struct dcr_table *people, *orders, *big_a, *big_b;
-	const struct dcr_table *list[4];
+	struct dcr_table *people, *orders, *big_a, *big_b, *dup;
+	const struct dcr_table *list[5];
 	struct dcr_catalog cat;
 };
 
@@ -216,12 +216,24 @@ static int setup(void **state)
 		free(ga);
 		free(gb);
 	}
+	/* dup: 10,000 rows with one key, more than a probe batch holds */
+	{
+		int64_t *k = malloc(10000 * sizeof(*k));
+
+		assert_non_null(k);
+		for (size_t i = 0; i < 10000; i++)
+			k[i] = i < 9990 ? 30 : (int64_t)i;
+		fx.dup = table_new("dup", 10000);
+		add_ints(fx.dup, "k", k);
+		free(k);
+	}
+	fx.list[4] = fx.dup;
 	fx.list[0] = fx.people;
 	fx.list[1] = fx.orders;
 	fx.list[2] = fx.big_a;
 	fx.list[3] = fx.big_b;
 	fx.cat.tables = fx.list;
-	fx.cat.count = 4;
+	fx.cat.count = 5;
 	return 0;
 }
 
@@ -232,6 +244,7 @@ static int teardown(void **state)
 	dcr_table_free(fx.orders);
 	dcr_table_free(fx.big_a);
 	dcr_table_free(fx.big_b);
+	dcr_table_free(fx.dup);
 	return 0;
 }
 
@@ -348,6 +361,16 @@ static void test_joins_fixed(void **state)
 	      "COUNT(*)\n5\n");
 }
 
+static void test_heavy_key(void **state)
+{
+	(void)state;
+	/* the build side (dup, under a LEFT JOIN) has a key with 9,990 rows */
+	check("SELECT COUNT(*) AS n, COUNT(d.k) AS m FROM people p LEFT JOIN dup d ON p.age = d.k",
+	      "n,m\n9995,9990\n");
+	check("SELECT p.age, COUNT(*) AS n FROM people p JOIN dup d ON d.k = p.age GROUP BY 1",
+	      "age,n\n30,9990\n");
+}
+
 static void test_aggregates(void **state)
 {
 	(void)state;
@@ -433,7 +456,7 @@ int main(void)
 		cmocka_unit_test(test_overflow),            cmocka_unit_test(test_joins),
 		cmocka_unit_test(test_joins_fixed),         cmocka_unit_test(test_aggregates),
 		cmocka_unit_test(test_aggregates_distinct), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_threads_agree),
+		cmocka_unit_test(test_threads_agree),       cmocka_unit_test(test_heavy_key),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
