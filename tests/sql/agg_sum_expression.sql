@@ -1,0 +1,2 @@
+-- tables: o=orders.csv
+SELECT SUM(qty * price) AS revenue, SUM(qty) AS units FROM o

@@ -1,0 +1,2 @@
+-- tables: one=one.csv
+SELECT CASE WHEN NULL THEN 'a' ELSE 'b' END AS r FROM one

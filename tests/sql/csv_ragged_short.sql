@@ -1,0 +1,3 @@
+-- tables: r=bad_ragged_short.csv
+-- exit: 1
+SELECT a FROM r

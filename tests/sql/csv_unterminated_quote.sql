@@ -1,0 +1,3 @@
+-- tables: r=bad_unterminated.csv
+-- exit: 1
+SELECT a FROM r

@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT name FROM p WHERE '1999-12-31' = born

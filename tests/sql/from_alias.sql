@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT q.name FROM p q WHERE q.id = 2

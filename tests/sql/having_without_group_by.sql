@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT COUNT(*) AS n FROM p HAVING COUNT(*) > 3

@@ -1,0 +1,2 @@
+-- tables: e=empty.csv
+SELECT a, b FROM e

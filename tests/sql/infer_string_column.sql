@@ -1,0 +1,3 @@
+-- tables: m=mixed.csv
+-- 10, 9, x: string, compared bytewise
+SELECT b FROM m ORDER BY b

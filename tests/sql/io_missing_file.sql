@@ -1,0 +1,3 @@
+-- tables: r=nosuch.csv
+-- exit: 1
+SELECT a FROM r

@@ -1,0 +1,3 @@
+-- tables: p=people.csv c=cities.csv
+-- exit: 4
+SELECT city FROM p JOIN c ON p.city = c.city

@@ -1,0 +1,3 @@
+-- tables: p=people.csv
+-- SQLite's LIKE ignores ASCII case by default; the spec's (and DuckDB's) does not
+SELECT name FROM p WHERE name LIKE 'al%' ORDER BY id

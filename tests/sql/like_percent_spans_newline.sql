@@ -1,0 +1,2 @@
+-- tables: t=texts.csv
+SELECT k FROM t WHERE txt LIKE 'two%lines'

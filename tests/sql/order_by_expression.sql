@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT name FROM p ORDER BY -balance, name

@@ -1,0 +1,3 @@
+-- tables: one=one.csv
+-- exit: 4
+CREATE TABLE z (a int)

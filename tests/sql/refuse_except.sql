@@ -1,0 +1,3 @@
+-- tables: one=one.csv
+-- exit: 4
+SELECT x FROM one EXCEPT SELECT x FROM one

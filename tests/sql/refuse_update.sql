@@ -1,0 +1,3 @@
+-- tables: one=one.csv
+-- exit: 4
+UPDATE one SET x = 2

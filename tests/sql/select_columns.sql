@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT name, age FROM p ORDER BY id

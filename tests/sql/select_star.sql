@@ -1,0 +1,2 @@
+-- tables: p=people.csv
+SELECT * FROM p ORDER BY id

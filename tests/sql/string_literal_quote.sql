@@ -1,0 +1,2 @@
+-- tables: one=one.csv
+SELECT 'it''s' AS s FROM one

@@ -1,0 +1,3 @@
+-- tables: p=people.csv
+-- exit: 4
+SELECT name FROM p WHERE age > > 3

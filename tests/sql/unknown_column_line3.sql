@@ -1,0 +1,5 @@
+-- tables: p=people.csv
+-- exit: 4
+SELECT name
+FROM p
+WHERE agee > 3

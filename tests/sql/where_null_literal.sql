@@ -1,0 +1,2 @@
+-- tables: one=one.csv
+SELECT x FROM one WHERE NULL
