@@ -29,15 +29,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/dcr-sql-golden.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 export LC_ALL=C
 
-# Until the engine lands, `dcr sql` says "not built yet": skip loudly rather than fail
-# every file (set DCR_SQL_REQUIRE=1 to fail instead).
-"$DCR_BIN" sql --table one="$DATA/one.csv" "SELECT x FROM one" >"$tmp/out" 2>"$tmp/err"
-if [ $? = 1 ] && grep -q "not built yet" "$tmp/err" && [ "${DCR_SQL_REQUIRE:-0}" != 1 ]; then
-	files=("$SQLDIR"/*.sql)
-	echo "SKIP: 'dcr sql' is not built yet; ${#files[@]} golden files not run"
-	exit 0
-fi
-
 total=0
 failed=0
 failed_names=()
