@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exec_int.h"
+#include "sql_int.h"
 
 #define PERFECT_MAX 65536   /* largest direct group domain */
 #define DISTINCT_PARTS 256  /* partitions for COUNT(DISTINCT) */
@@ -490,12 +491,11 @@ static bool update(const struct dcr_bexpr *e, struct state *s, const struct vec 
 
 	switch (e->agg) {
 	case DCR_AGG_FN_SUM:
-		if (v->type == DCR_TYPE_INT) {
-			if (__builtin_add_overflow(s->v.i, v->v.i[i], &s->v.i))
-				return false;
-		} else {
+		/* exact: only the final total must fit in an int64 */
+		if (v->type == DCR_TYPE_INT)
+			s->v.wide += v->v.i[i];
+		else
 			s->v.f += v->v.f[i];
-		}
 		break;
 	case DCR_AGG_FN_AVG:
 		if (v->type == DCR_TYPE_INT)
@@ -571,10 +571,7 @@ enum dcr_err agg_add(struct agg *g, unsigned worker, struct eval_ctx *ctx, const
 		for (uint32_t i = 0; i < b->n; i++) {
 			if (v->nulls && v->nulls[i])
 				continue;
-			if (!update(e, &st[l->gids[i]], v, i)) {
-				eval_fail(ctx, e, "integer overflow in SUM");
-				return ctx->err;
-			}
+			update(e, &st[l->gids[i]], v, i);
 		}
 	}
 	return DCR_OK;
@@ -592,13 +589,6 @@ static bool combine(const struct dcr_bexpr *e, struct state *dst, const struct s
 	case DCR_AGG_FN_COUNT:
 		break;
 	case DCR_AGG_FN_SUM:
-		if (e->type == DCR_TYPE_INT) {
-			if (__builtin_add_overflow(dst->v.i, src->v.i, &dst->v.i))
-				return false;
-		} else {
-			dst->v.f += src->v.f;
-		}
-		break;
 	case DCR_AGG_FN_AVG:
 		if (e->args[0]->type == DCR_TYPE_INT)
 			dst->v.wide += src->v.wide;
@@ -902,28 +892,32 @@ out:
 
 /* ---- results ------------------------------------------------------------- */
 
-/* Puts state s's final value of aggregate e into column c at row r. */
-static void finalize(const struct dcr_bexpr *e, const struct state *s, struct dcr_column *c,
+/* Puts state s's final value of aggregate e into column c at row r; false
+ * when an integer SUM does not fit in an int64. */
+static bool finalize(const struct dcr_bexpr *e, const struct state *s, struct dcr_column *c,
                      size_t r)
 {
 	switch (e->agg) {
 	case DCR_AGG_FN_COUNT_STAR:
 	case DCR_AGG_FN_COUNT:
 		c->v.i64[r] = s->count;
-		return;
+		return true;
 	default:
 		break;
 	}
 	if (s->count == 0) {
 		c->nulls[r] = 1;
-		return;
+		return true;
 	}
 	switch (e->agg) {
 	case DCR_AGG_FN_SUM:
-		if (c->type == DCR_TYPE_INT)
-			c->v.i64[r] = s->v.i;
-		else
+		if (c->type == DCR_TYPE_INT) {
+			if (s->v.wide > INT64_MAX || s->v.wide < INT64_MIN)
+				return false;
+			c->v.i64[r] = (int64_t)s->v.wide;
+		} else {
 			c->v.f64[r] = s->v.f;
+		}
 		break;
 	case DCR_AGG_FN_AVG:
 		if (e->args[0]->type == DCR_TYPE_INT)
@@ -941,6 +935,7 @@ static void finalize(const struct dcr_bexpr *e, const struct state *s, struct dc
 		}
 		break;
 	}
+	return true;
 }
 
 enum dcr_err agg_finish(struct agg *g, struct pool *pool, const struct dcr_column **out_groups,
@@ -1050,7 +1045,15 @@ enum dcr_err agg_finish(struct agg *g, struct pool *pool, const struct dcr_colum
 		for (size_t r = 0; r < groups; r++) {
 			const struct state *s = &l0->states[a][order[r]];
 
-			finalize(e, s, c, r);
+			if (!finalize(e, s, c, r)) {
+				unsigned line, col;
+
+				sql_position(g->q->sql, g->q->sql_len, e->pos, &line, &col);
+				err = dcr_fail(msg, DCR_ERR_INVALID,
+				               "line %u, column %u: integer overflow in SUM: the total "
+				               "does not fit in 64 bits", line, col);
+				goto out;
+			}
 			if (e->type == DCR_TYPE_STRING && s->count &&
 			    (err = dict_intern(c->dict, s->v.s.ptr, s->v.s.len, &c->v.code[r])))
 				goto out;

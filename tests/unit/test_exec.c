@@ -141,8 +141,8 @@ static char *result_text(const struct dcr_table *r)
 }
 
 struct fixture {
-	struct dcr_table *people, *orders, *big_a, *big_b, *dup;
-	const struct dcr_table *list[5];
+	struct dcr_table *people, *orders, *big_a, *big_b, *dup, *ext;
+	const struct dcr_table *list[6];
 	struct dcr_catalog cat;
 };
 
@@ -228,12 +228,19 @@ static int setup(void **state)
 		free(k);
 	}
 	fx.list[4] = fx.dup;
+	{
+		static const int64_t k[] = {INT64_MAX, 1, -1, -5};
+
+		fx.ext = table_new("ext", 4);
+		add_ints(fx.ext, "k", k);
+	}
+	fx.list[5] = fx.ext;
 	fx.list[0] = fx.people;
 	fx.list[1] = fx.orders;
 	fx.list[2] = fx.big_a;
 	fx.list[3] = fx.big_b;
 	fx.cat.tables = fx.list;
-	fx.cat.count = 5;
+	fx.cat.count = 6;
 	return 0;
 }
 
@@ -245,6 +252,7 @@ static int teardown(void **state)
 	dcr_table_free(fx.big_a);
 	dcr_table_free(fx.big_b);
 	dcr_table_free(fx.dup);
+	dcr_table_free(fx.ext);
 	return 0;
 }
 
@@ -331,6 +339,9 @@ static void test_overflow(void **state)
 	      " WHERE age = 25",
 	      "x\n0\n");
 	check_fails("SELECT SUM(age * 1000000000000000000) FROM people", DCR_ERR_INVALID, "overflow");
+	/* only the total must fit: MAX + 1 - 1 - 5 */
+	check("SELECT SUM(k) AS s FROM ext", "s\n9223372036854775802\n");
+	check_fails("SELECT SUM(k) + 0 AS s FROM ext WHERE k > 0", DCR_ERR_INVALID, "SUM");
 }
 
 static void test_joins(void **state)
