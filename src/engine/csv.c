@@ -208,8 +208,9 @@ static enum dcr_err slot_reserve(struct dcr_csv_reader *r, size_t i, size_t need
 		dcr_arena_init(&b->strings, SIZE_MAX);
 		r->slots[i] = b;
 	}
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : r->block_size;
+	if (need > b->cap || !b->data) {
+		/* small first: many files (and every header read) are small */
+		size_t cap = b->cap ? b->cap : (size_t)64 << 10;
 		char *data;
 
 		while (cap < need)
@@ -310,7 +311,7 @@ static enum dcr_err grow_cols(struct dcr_csv_reader *r, size_t rows)
 {
 	size_t cap = r->cap ? r->cap : 1024;
 
-	if (rows <= r->cap)
+	if (rows <= r->cap && r->cap) /* allocated even for no rows: never NULL */
 		return DCR_OK;
 	while (cap < rows)
 		cap = cap > SIZE_MAX / 4 ? rows : cap * 2;
@@ -467,7 +468,7 @@ static enum dcr_err cut(struct dcr_csv_reader *r, size_t c, bool eof, struct dcr
 	size_t i = r->nready, rest = r->len - c;
 	struct csv_block *b;
 
-	if (slot_reserve(r, i + 1, rest > r->block_size ? rest : r->block_size) != DCR_OK)
+	if (slot_reserve(r, i + 1, rest) != DCR_OK)
 		return nomem(r, msg);
 	b = r->slots[i];
 	memcpy(r->slots[i + 1]->data, b->data + c, rest);
@@ -896,7 +897,8 @@ static enum dcr_err process(struct dcr_csv_reader *r, bool eof, struct dcr_msg *
 				return err;
 			if (res == CSV_WALK_ERR)
 				return walk_error(r, msg, r->next_line, false);
-			if (r->walk.fields != r->schema.ncols)
+			/* (an empty line, when blocks are tiny) */
+			if (r->walk.fields != r->schema.ncols && r->walk.nonempty)
 				return ragged(r, msg);
 			r->mode = M_DATA;
 			err = cut(r, (size_t)r->walk.end, eof, msg);
@@ -924,6 +926,41 @@ static enum dcr_err replay(const struct dcr_csv_reader *r, struct dcr_msg *msg)
 	return r->err;
 }
 
+/* Where the next bytes of input go: up to *out_n (at most want) bytes at
+ * *out, the end of the block being filled. Not in M_DRAIN. */
+static enum dcr_err room(struct dcr_csv_reader *r, size_t want, char **out, size_t *out_n,
+                         struct dcr_msg *msg)
+{
+	size_t n;
+
+	switch (r->mode) {
+	case M_HEADER: n = HEADER_CHUNK; break;
+	case M_DATA: n = r->block_size - r->len; break;
+	default: n = r->block_size; break;
+	}
+	if (n > want)
+		n = want;
+	if (r->len + n < r->len || slot_reserve(r, r->nready, r->len + n) != DCR_OK)
+		return nomem(r, msg);
+	*out = r->slots[r->nready]->data + r->len;
+	*out_n = n;
+	return DCR_OK;
+}
+
+/* Bytes counted past the end of the block being filled join the input. */
+static enum dcr_err drain(struct dcr_csv_reader *r, const char *in, size_t size,
+                          struct dcr_msg *msg)
+{
+	enum csv_walk_res res = csv_walk_feed(&r->walk, in, size, r->walked);
+
+	r->walked += size;
+	if (res == CSV_WALK_ERR)
+		return walk_error(r, msg, r->next_line, false);
+	if (res == CSV_WALK_END)
+		return ragged(r, msg);
+	return DCR_OK;
+}
+
 enum dcr_err dcr_csv_reader_write(struct dcr_csv_reader *r, const void *data, size_t size,
                                   struct dcr_msg *msg)
 {
@@ -934,28 +971,16 @@ enum dcr_err dcr_csv_reader_write(struct dcr_csv_reader *r, const void *data, si
 	if (r->mode == M_DONE)
 		return dcr_fail(msg, DCR_ERR_INVALID, "CSV reader: write after finish");
 	while (size > 0) {
-		size_t room, n;
 		enum dcr_err err;
+		char *at = NULL;
+		size_t n = 0;
 
-		if (r->mode == M_DRAIN) {
-			enum csv_walk_res res = csv_walk_feed(&r->walk, in, size, r->walked);
-
-			r->walked += size;
-			if (res == CSV_WALK_ERR)
-				return walk_error(r, msg, r->next_line, false);
-			if (res == CSV_WALK_END)
-				return ragged(r, msg);
-			return DCR_OK;
-		}
-		switch (r->mode) {
-		case M_HEADER: room = HEADER_CHUNK; break;
-		case M_DATA: room = r->block_size - r->len; break;
-		default: room = r->block_size; break;
-		}
-		n = size < room ? size : room;
-		if (r->len + n < r->len || slot_reserve(r, r->nready, r->len + n) != DCR_OK)
-			return nomem(r, msg);
-		memcpy(r->slots[r->nready]->data + r->len, in, n);
+		if (r->mode == M_DRAIN)
+			return drain(r, in, size, msg);
+		err = room(r, size, &at, &n, msg);
+		if (err)
+			return err;
+		memcpy(at, in, n);
 		r->len += n;
 		in += n;
 		size -= n;
@@ -1195,7 +1220,7 @@ enum dcr_err dcr_csv_reader_finish(struct dcr_csv_reader *r, struct dcr_table **
 
 /* ---- files ----------------------------------------------------------------- */
 
-#define READ_CHUNK ((size_t)1 << 20)
+#define READ_CHUNK ((size_t)4 << 20)
 
 static enum dcr_err open_file(const char *path, int *out_fd, struct dcr_msg *msg)
 {
@@ -1216,34 +1241,41 @@ static enum dcr_err open_file(const char *path, int *out_fd, struct dcr_msg *msg
 }
 
 /* Reads fd through r until the end (or, for a header-only reader, until
- * the header is known). */
+ * the header is known): straight into the block being filled. */
 static enum dcr_err pump(struct dcr_csv_reader *r, int fd, const char *path,
                          struct dcr_msg *msg)
 {
-	char *buf = malloc(READ_CHUNK);
-	enum dcr_err err = DCR_OK;
+	char bounce[4096];
 
-	if (!buf)
-		return nomem(r, msg);
 	for (;;) {
-		ssize_t n = read(fd, buf, READ_CHUNK);
+		enum dcr_err err;
+		char *at = bounce;
+		size_t want = sizeof(bounce);
+		ssize_t n;
 
+		if (r->mode != M_DRAIN) {
+			err = room(r, READ_CHUNK, &at, &want, msg);
+			if (err)
+				return err;
+		}
+		n = read(fd, at, want);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			err = fail(r, msg, DCR_ERR_IO, "%s: %s", path, strerror(errno));
-			break;
-		}
+		if (n < 0)
+			return fail(r, msg, DCR_ERR_IO, "%s: %s", path, strerror(errno));
 		if (n == 0)
-			break;
-		err = dcr_csv_reader_write(r, buf, (size_t)n, msg);
+			return DCR_OK;
+		if (r->mode == M_DRAIN) {
+			err = drain(r, bounce, (size_t)n, msg);
+		} else {
+			r->len += (size_t)n;
+			err = process(r, false, msg);
+		}
 		if (err)
-			break;
+			return err;
 		if (r->header_only && r->mode != M_HEADER)
-			break;
+			return DCR_OK;
 	}
-	free(buf);
-	return err;
 }
 
 enum dcr_err dcr_csv_load_file(const char *path, const char *name,

@@ -281,9 +281,10 @@ unsigned csv_fit(const char *p, size_t len, char *tmp)
  * hashed and compared with whole-word loads. Seeded against flooding. */
 static inline uint64_t bhash(const char *p, uint32_t n, uint64_t seed)
 {
+	if (n <= 8) /* the length in the top byte: only lengths 8 and n collide */
+		return engine_mix((load64(p) & low_bytes(n)) ^ seed ^ ((uint64_t)n << 56));
 	if (n <= 16) {
-		uint64_t a = load64(p) & low_bytes(n);
-		uint64_t b = load64(p + 8) & low_bytes(n > 8 ? n - 8 : 0);
+		uint64_t a = load64(p), b = load64(p + 8) & low_bytes(n - 8);
 
 		return engine_mix(engine_mix(a ^ seed ^ ((uint64_t)n << 56)) ^ b);
 	}
@@ -541,7 +542,7 @@ static void value_error(const struct csv_schema *s, struct verr *ve, size_t k, c
 	csv_show(shown, sizeof(shown), p, n);
 	ve->code = DCR_ERR_INVALID;
 	ve->pos = (size_t)(f0 - base);
-	snprintf(ve->text, sizeof(ve->text), ", column %s: %s: %s", name, what, shown);
+	snprintf(ve->text, sizeof(ve->text), ", column %s: %.200s: %s", name, what, shown);
 }
 
 /* The general path for the field of header column k at f: quoted fields,

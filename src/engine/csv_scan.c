@@ -166,6 +166,19 @@ static inline uint64_t mask64(const char *p, char ch)
 }
 #endif
 
+/* Baseline x86-64 has no popcnt instruction, and the libgcc call is slow. */
+static inline unsigned popcount64(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+#endif
+}
+
 /* Bit i of the result: the XOR of bits 0..i of x. */
 static inline uint64_t prefix_xor(uint64_t x)
 {
@@ -223,7 +236,7 @@ size_t csv_count_records(const char *d, size_t n)
 		uint64_t empty = (ends & starts) | ((crs << 1 | cr_start) & ends);
 
 		inside = (uint64_t)0 - (x >> 63);
-		count += (size_t)__builtin_popcountll(ends) - (size_t)__builtin_popcountll(empty);
+		count += popcount64(ends) - popcount64(empty);
 		start = ends >> 63;
 		cr_start = crs >> 63;
 	}
@@ -235,7 +248,7 @@ size_t csv_count_newlines(const char *p, size_t n)
 	size_t count = 0, i = 0;
 
 	for (; i + 64 <= n; i += 64)
-		count += (size_t)__builtin_popcountll(mask64(p + i, '\n'));
+		count += popcount64(mask64(p + i, '\n'));
 	for (; i < n; i++)
 		count += p[i] == '\n';
 	return count;
