@@ -82,7 +82,8 @@ struct dcr_csv_column {
 
 /* Turns an id field that is not 64 hex digits into its 32-byte id (e.g.
  * normalise an e-mail address and hash it). DCR_ERR_INVALID (msg saying
- * why) when it cannot. */
+ * why) when it cannot. text is NUL-terminated. Called from the parser
+ * threads, several at once: it must be thread-safe. */
 typedef enum dcr_err (*dcr_id_fn)(void *ctx, const char *text, size_t len,
                                   uint8_t out[static DCR_ID_SIZE], struct dcr_msg *msg);
 
