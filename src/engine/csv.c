@@ -245,7 +245,8 @@ static void count_task(void *ctx, unsigned worker, size_t task)
 	struct csv_block *b = r->slots[task];
 
 	(void)worker;
-	b->counted = csv_count_records(b->data, b->size);
+	b->counted = csv_count_records(b->data, b->size, &b->newlines);
+	b->newlines -= b->size != b->real_size; /* the '\n' added at the end */
 }
 
 static size_t width_of(const struct bcol *c)

@@ -313,6 +313,8 @@ static enum dcr_err bdict_reset(struct csv_bdict *d)
 		memset(d->slots, 0, ((size_t)d->mask + 1) * sizeof(*d->slots));
 	}
 	d->count = 0;
+	for (size_t i = 0; i < sizeof(d->recent) / sizeof(d->recent[0]); i++)
+		d->recent[i].len = UINT32_MAX;
 	return DCR_OK;
 }
 
@@ -344,8 +346,8 @@ static enum dcr_err bdict_grow(struct csv_bdict *d)
 	return DCR_OK;
 }
 
-static enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n, uint64_t seed,
-                                 uint32_t *out)
+static enum dcr_err bdict_add(struct csv_bdict *d, const char *p, uint32_t n, uint64_t seed,
+                              uint32_t *out)
 {
 	uint64_t h = bhash(p, n, seed);
 	uint32_t i = (uint32_t)(h >> 32) & d->mask;
@@ -384,6 +386,30 @@ static enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n,
 	if ((uint64_t)d->count * 2 > (uint64_t)d->mask + 1)
 		return bdict_grow(d);
 	return DCR_OK;
+}
+
+static inline enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n,
+                                        uint64_t seed, uint32_t *out)
+{
+	if (n <= 8) {
+		uint64_t w = load64(p) & low_bytes(n);
+		/* a fixed-size cache: a poor spread costs misses, never more */
+		unsigned i = (unsigned)(((w ^ n) * 0x9e3779b97f4a7c15ULL) >> 58);
+		enum dcr_err err;
+
+		if (d->recent[i].word == w && d->recent[i].len == n) {
+			*out = d->recent[i].code;
+			return DCR_OK;
+		}
+		err = bdict_add(d, p, n, seed, out);
+		if (!err) {
+			d->recent[i].word = w;
+			d->recent[i].len = n;
+			d->recent[i].code = *out;
+		}
+		return err;
+	}
+	return bdict_add(d, p, n, seed, out);
 }
 
 /* ---- the parser -------------------------------------------------------- */
@@ -760,7 +786,6 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 	ve.code = DCR_OK;
 	b->rows = 0;
 	b->err.code = DCR_OK;
-	b->newlines = csv_count_newlines(b->data, b->real_size);
 	if (prepare(s, b) != DCR_OK) {
 		b->err.code = DCR_ERR_NOMEM;
 		b->err.pos = 0;
