@@ -307,6 +307,44 @@ static void test_errors_in_later_blocks(void **state)
 	free(text);
 }
 
+/* With the default block size: an error in the second block of a file
+ * parsed on four threads is found, on its line, and the first block's rows
+ * never come out. */
+static void test_error_in_second_block(void **state)
+{
+	struct dcr_csv_options o = {.columns = schema, .column_count = 6, .threads = 4};
+	const struct how hows[] = {{CSV_BLOCK_SIZE_DEFAULT, 4, 0},
+	                           {CSV_BLOCK_SIZE_DEFAULT, 2, SIZE_MAX}};
+	size_t len, line = 1, at = 0;
+	char *text = generate(60000, &len);
+	char want[64];
+
+	(void)state;
+	assert_true(len > CSV_BLOCK_SIZE_DEFAULT + (1 << 20));
+	/* the first record start (outside quotes) past 4.5 MiB */
+	for (size_t i = 0, q = 0; i < len; i++) {
+		q += text[i] == '"';
+		line += text[i] == '\n';
+		if (i > CSV_BLOCK_SIZE_DEFAULT + (1 << 19) && text[i] == '\n' && q % 2 == 0 &&
+		    text[i + 1] != '\n' && text[i + 1] != '\r') {
+			at = i + 1;
+			break;
+		}
+	}
+	assert_true(at > 0);
+	text[at] = '\r'; /* a carriage return alone starts the record */
+	snprintf(want, sizeof(want), "line %zu, column id: carriage return", line);
+	for (size_t i = 0; i < 2; i++) {
+		struct dcr_table *t;
+		struct dcr_msg msg;
+
+		assert_int_equal(load_how(text, len, o, hows[i], &t, &msg), DCR_ERR_INVALID);
+		assert_null(t);
+		tu_assert_msg(&msg, want);
+	}
+	free(text);
+}
+
 static void test_long_records(void **state)
 {
 	struct dcr_csv_column s3[] = {{"a", DCR_TYPE_STRING}, {"b", DCR_TYPE_INT},
@@ -441,6 +479,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equivalence),
 		cmocka_unit_test(test_errors_in_later_blocks),
+		cmocka_unit_test(test_error_in_second_block),
 		cmocka_unit_test(test_long_records),
 		cmocka_unit_test(test_id_fn_threads),
 	};
