@@ -410,7 +410,8 @@ static enum dcr_err run_batch(struct dcr_csv_reader *r, struct dcr_msg *msg)
 				return nomem(r, msg);
 		}
 		for (size_t j = 0; j < nload; j++)
-			b->chunks[j].vals = (char *)r->cols[j].vals + b->row_off * width_of(&r->cols[j]);
+			b->chunks[j].vals = (char *)r->cols[j].vals +
+			                    b->row_off * width_of(&r->cols[j]);
 	}
 	run(r, n, parse_task, r);
 
@@ -421,7 +422,8 @@ static enum dcr_err run_batch(struct dcr_csv_reader *r, struct dcr_msg *msg)
 		if (b->rows > r->max_rows - r->rows) {
 			size_t off = record_offset(r, b, (size_t)(r->max_rows - r->rows));
 
-			return fail(r, msg, DCR_ERR_TOO_BIG, "line %llu: more than %llu rows (the limit)",
+			return fail(r, msg, DCR_ERR_TOO_BIG,
+			            "line %llu: more than %llu rows (the limit)",
 			            (unsigned long long)(b->first_line +
 			                                 csv_count_newlines(b->data, off)),
 			            (unsigned long long)r->max_rows);
@@ -432,9 +434,9 @@ static enum dcr_err run_batch(struct dcr_csv_reader *r, struct dcr_msg *msg)
 			                                 csv_count_newlines(b->data, b->err.pos)),
 			            b->err.text);
 		if (b->rows != b->counted || b->row_off != r->rows)
-			return fail(r, msg, DCR_ERR_INTERNAL, "line %llu: internal error: %zu rows "
-			            "parsed, %zu counted", (unsigned long long)b->first_line, b->rows,
-			            b->counted);
+			return fail(r, msg, DCR_ERR_INTERNAL,
+			            "line %llu: internal error: %zu rows parsed, %zu counted",
+			            (unsigned long long)b->first_line, b->rows, b->counted);
 		r->rows += b->rows;
 		r->next_line += b->newlines;
 		for (size_t j = 0; j < nload; j++) {
@@ -451,13 +453,15 @@ static enum dcr_err run_batch(struct dcr_csv_reader *r, struct dcr_msg *msg)
 					c->remap_cap = c->dict.count;
 				}
 				for (uint32_t k = 0; k < c->dict.count; k++) {
-					enum dcr_err err = dict_intern(col->dict, c->dict.strs[k].ptr,
-					                               c->dict.strs[k].len, &c->remap[k]);
+					struct dcr_str t = c->dict.strs[k];
+					enum dcr_err e = dict_intern(col->dict, t.ptr, t.len,
+					                             &c->remap[k]);
 
-					if (err == DCR_ERR_TOO_BIG)
-						return fail(r, msg, err, "column %s: more than 2^32 - 2 "
-						            "distinct values", r->schema.names[col->hdr]);
-					if (err)
+					if (e == DCR_ERR_TOO_BIG)
+						return fail(r, msg, e, "column %s: more than "
+						            "2^32 - 2 distinct values",
+						            r->schema.names[col->hdr]);
+					if (e)
 						return nomem(r, msg);
 				}
 			}
@@ -622,7 +626,8 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 			if (!s->names[i])
 				return nomem(r, msg);
 			return fail(r, msg, DCR_ERR_INVALID,
-			            "line %llu, field %zu: a column name holds a NUL byte", line, i + 1);
+			            "line %llu, field %zu: a column name holds a NUL byte", line,
+			            i + 1);
 		}
 	}
 	s->kinds = calloc(ncols, sizeof(*s->kinds));
@@ -679,7 +684,8 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 			if (seen[schema_of[i]]) {
 				csv_show_name(shown, sizeof(shown), s->names[i]);
 				append(text, sizeof(text), "%s%s",
-				       twice ? ", " : bad ? "; more than once " : " more than once ", shown);
+				       twice ? ", " :
+				       bad ? "; more than once " : " more than once ", shown);
 				bad = twice = true;
 			}
 			seen[schema_of[i]] = true;
@@ -688,7 +694,8 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 		if (bad) {
 			free(schema_of);
 			return fail(r, msg, DCR_ERR_INVALID,
-			            "line %llu: the header does not match the schema:%s", line, text);
+			            "line %llu: the header does not match the schema:%s", line,
+			            text);
 		}
 	} else {
 		for (size_t i = 0; i < ncols; i++) {
@@ -702,8 +709,9 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 					csv_show_name(shown, sizeof(shown), s->names[i]);
 					free(schema_of);
 					return fail(r, msg, DCR_ERR_INVALID,
-					            "line %llu: duplicate column name %s (fields %zu "
-					            "and %zu)", line, shown, j + 1, i + 1);
+					            "line %llu: duplicate column name %s "
+					            "(fields %zu and %zu)", line, shown, j + 1,
+					            i + 1);
 				}
 			}
 		}
@@ -724,8 +732,8 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 		if (!found) {
 			csv_show_name(shown, sizeof(shown), o->only[k]);
 			free(schema_of);
-			return fail(r, msg, DCR_ERR_INVALID, "line %llu: no column %s in the header",
-			            line, shown);
+			return fail(r, msg, DCR_ERR_INVALID,
+			            "line %llu: no column %s in the header", line, shown);
 		}
 	}
 	s->nload = 0;
@@ -1216,7 +1224,8 @@ static enum dcr_err build_table(struct dcr_csv_reader *r, struct dcr_table **out
 	if (r->max_memory && dcr_table_bytes(t) > r->max_memory) {
 		dcr_table_free(t);
 		return fail(r, msg, DCR_ERR_TOO_BIG,
-		            "the table needs more than the memory limit (%zu bytes)", r->max_memory);
+		            "the table needs more than the memory limit (%zu bytes)",
+		            r->max_memory);
 	}
 	*out = t;
 	return DCR_OK;
@@ -1321,8 +1330,9 @@ enum dcr_err dcr_csv_load_file(const char *path, const char *name,
 	if (err) {
 		close(fd);
 		return dcr_fail(msg, err, "%s: %s", path,
-		                err == DCR_ERR_NOMEM     ? "out of memory" :
-		                err == DCR_ERR_TOO_BIG   ? "the schema has more columns than the limit" :
+		                err == DCR_ERR_NOMEM ? "out of memory" :
+		                err == DCR_ERR_TOO_BIG ?
+		                "the schema has more columns than the limit" :
 		                "invalid schema (unnamed, duplicate or unloadable column)");
 	}
 	err = pump(r, fd, path, msg);

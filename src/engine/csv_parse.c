@@ -45,8 +45,9 @@ static inline const char *find_special(const char *p)
 
 	for (;;) {
 		__m128i v = _mm_loadu_si128((const __m128i *)p);
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-		                         _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
 		unsigned bits = (unsigned)_mm_movemask_epi8(m);
 
 		if (bits)
@@ -66,7 +67,8 @@ static inline const char *find_special(const char *p)
 static inline bool hex_id(const char *s, uint8_t *out)
 {
 #if defined(__SSE2__)
-	const __m128i zero = _mm_set1_epi8('0'), a = _mm_set1_epi8('a'), lower = _mm_set1_epi8(0x20);
+	const __m128i zero = _mm_set1_epi8('0'), a = _mm_set1_epi8('a');
+	const __m128i lower = _mm_set1_epi8(0x20);
 	const __m128i nine = _mm_set1_epi8(9), five = _mm_set1_epi8(5), ten = _mm_set1_epi8(10);
 	const __m128i low = _mm_set1_epi16(0xff);
 	__m128i nib[4];
@@ -80,7 +82,8 @@ static inline bool hex_id(const char *s, uint8_t *out)
 		__m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
 
 		ok &= (unsigned)_mm_movemask_epi8(_mm_or_si128(isd, isl));
-		nib[i] = _mm_or_si128(_mm_and_si128(isd, d), _mm_and_si128(isl, _mm_add_epi8(l, ten)));
+		nib[i] = _mm_or_si128(_mm_and_si128(isd, d),
+		                      _mm_and_si128(isl, _mm_add_epi8(l, ten)));
 	}
 	if (ok != 0xffff)
 		return false;
@@ -629,8 +632,9 @@ static const char *field_slow(const struct csv_schema *s, struct csv_block *b, s
 		enum csv_num r = csv_parse_int(t, n, &v);
 
 		if (r != CSV_NUM_OK) {
-			value_error(s, ve, k, f, r == CSV_NUM_RANGE ? "int out of range" : "not an int",
-			            t, n, b->data);
+			value_error(s, ve, k, f,
+			            r == CSV_NUM_RANGE ? "int out of range" : "not an int", t, n,
+			            b->data);
 			return NULL;
 		}
 		((int64_t *)c->vals)[row] = v;
@@ -835,11 +839,12 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 						goto next;
 					}
 					if (*q != '"' && (size_t)(q - f) <= maxf) {
-						if (bdict_intern(&c->dict, f, (uint32_t)(q - f), s->seed,
-						                 &code) != DCR_OK) {
+						if (bdict_intern(&c->dict, f, (uint32_t)(q - f),
+						                 s->seed, &code) != DCR_OK) {
 							ve.code = DCR_ERR_NOMEM;
 							ve.pos = (size_t)(f - b->data);
-							snprintf(ve.text, sizeof(ve.text), ": out of memory");
+							snprintf(ve.text, sizeof(ve.text),
+							         ": out of memory");
 							goto bad;
 						}
 						((uint32_t *)c->vals)[row] = code;
@@ -893,7 +898,8 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 			case CSV_DATE: {
 				int32_t v;
 
-				if (is_delim(f[10]) && maxf >= 10 && dcr_date_parse(f, 10, &v) == DCR_OK) {
+				if (is_delim(f[10]) && maxf >= 10 &&
+				    dcr_date_parse(f, 10, &v) == DCR_OK) {
 					((int32_t *)c->vals)[row] = v;
 					p = f + 10;
 					goto next;

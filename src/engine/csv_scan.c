@@ -122,7 +122,8 @@ enum csv_walk_res csv_walk_feed(struct csv_walk *w, const char *p, size_t n, uin
 				w->lines++;
 				return end_record(w, off + i + 1);
 			}
-			return fail(w, DCR_ERR_INVALID, "carriage return not followed by a line feed");
+			return fail(w, DCR_ERR_INVALID,
+			            "carriage return not followed by a line feed");
 		}
 		if (res != CSV_WALK_MORE)
 			return res;

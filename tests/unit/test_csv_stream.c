@@ -67,8 +67,9 @@ static char *render(const struct dcr_table *t)
 		const struct dcr_column *col = &t->columns[c];
 
 		assert_int_equal(col->count, t->row_count);
-		assert_int_equal(dcr_buf_printf(&b, "%s:%s%s\n", col->name, dcr_type_name(col->type),
-		                                 col->nulls ? "+nulls" : ""), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s:%s%s\n", col->name,
+		                                dcr_type_name(col->type), col->nulls ? "+nulls" : ""),
+		                 DCR_OK);
 		for (size_t r = 0; r < t->row_count; r++) {
 			enum dcr_err err = DCR_OK;
 
@@ -77,7 +78,8 @@ static char *render(const struct dcr_table *t)
 			} else {
 				switch (col->type) {
 				case DCR_TYPE_INT:
-					err = dcr_buf_printf(&b, "%lld\n", (long long)col->v.i64[r]);
+					err = dcr_buf_printf(&b, "%lld\n",
+					                     (long long)col->v.i64[r]);
 					break;
 				case DCR_TYPE_FLOAT:
 					err = dcr_buf_printf(&b, "%a\n", col->v.f64[r]);
@@ -88,7 +90,8 @@ static char *render(const struct dcr_table *t)
 				case DCR_TYPE_ID: {
 					char hex[65];
 
-					dcr_hex_encode(hex, col->v.id + r * DCR_ID_SIZE, DCR_ID_SIZE);
+					dcr_hex_encode(hex, col->v.id + r * DCR_ID_SIZE,
+					               DCR_ID_SIZE);
 					err = dcr_buf_printf(&b, "%s\n", hex);
 					break;
 				}
@@ -96,8 +99,8 @@ static char *render(const struct dcr_table *t)
 					struct dcr_str s = dcr_dict_get(col->dict, col->v.code[r]);
 
 					/* the code too: dictionaries must agree, not just values */
-					err = dcr_buf_printf(&b, "%u:%.*s\n", col->v.code[r], (int)s.len,
-					                     s.ptr);
+					err = dcr_buf_printf(&b, "%u:%.*s\n", col->v.code[r],
+					                     (int)s.len, s.ptr);
 				}
 				}
 			}
@@ -293,7 +296,8 @@ static void test_errors_in_later_blocks(void **state)
 		/* a stray quote there */
 		memcpy(copy, text, len);
 		copy[at + 3] = '"';
-		snprintf(want, sizeof(want), "line %zu, column id: quote in an unquoted field", target);
+		snprintf(want, sizeof(want), "line %zu, column id: quote in an unquoted field",
+		         target);
 		check_error(copy, len, o, DCR_ERR_INVALID, want);
 	}
 	/* an unclosed quote near the end */
@@ -363,7 +367,8 @@ static void test_long_records(void **state)
 	dcr_buf_init(&b, (size_t)1 << 30);
 	assert_int_equal(dcr_buf_printf(&b, "a,b,c\nx,1,y\n\""), DCR_OK);
 	for (int i = 0; i < 5000; i++)
-		assert_int_equal(dcr_buf_printf(&b, "%s", i % 100 ? "abcd,\"\"fg\n" : "\r\n"), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s", i % 100 ? "abcd,\"\"fg\n" : "\r\n"),
+		                 DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "\",2,z\nw,3,\"\"\n"), DCR_OK);
 	check_same((char *)b.data, b.size, o, hows, 4);
 	{
@@ -383,9 +388,11 @@ static void test_long_records(void **state)
 	dcr_buf_init(&b, (size_t)1 << 30);
 	assert_int_equal(dcr_buf_printf(&b, "a,b,c\nx,1,y\n\"m\nl\",2,z\n"), DCR_OK);
 	for (int i = 0; i < 4000; i++)
-		assert_int_equal(dcr_buf_printf(&b, "%s", i % 1000 == 999 ? "\"q\nq\"," : "f,"), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s", i % 1000 == 999 ? "\"q\nq\"," : "f,"),
+		                 DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "end\nv,4,w\n"), DCR_OK);
-	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID, "line 5: 4001 fields, the header has 3");
+	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID,
+	            "line 5: 4001 fields, the header has 3");
 	/* the same, unfinished at the end of the file */
 	check_error((char *)b.data, b.size - 10, o, DCR_ERR_INVALID, "line 5: 4001 fields");
 	/* a malformed field while counting beats the count */
@@ -415,7 +422,8 @@ static void test_long_records(void **state)
 	for (int i = 0; i < 2000; i++)
 		assert_int_equal(dcr_buf_printf(&b, "%s", i % 2 ? "," : "\n"), DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "\",1,c\nx,\"1\n\",y\n"), DCR_OK);
-	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID, "line 1003, column b: not an int: \"1\\n\"");
+	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID,
+	            "line 1003, column b: not an int: \"1\\n\"");
 	dcr_buf_free(&b);
 	/* a header longer than a block */
 	dcr_buf_init(&b, (size_t)1 << 30);
@@ -435,7 +443,8 @@ static void test_long_records(void **state)
 		assert_int_equal(t->columns[299].v.i64[0], 299);
 		dcr_table_free(t);
 		none.max_columns = 299;
-		check_error((char *)b.data, b.size, none, DCR_ERR_TOO_BIG, "line 1: more than 299 columns");
+		check_error((char *)b.data, b.size, none, DCR_ERR_TOO_BIG,
+		            "line 1: more than 299 columns");
 	}
 	dcr_buf_free(&b);
 }
