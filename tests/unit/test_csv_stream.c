@@ -65,10 +65,11 @@ static char *render(const struct dcr_table *t)
 	assert_int_equal(dcr_buf_printf(&b, "%zu rows\n", t->row_count), DCR_OK);
 	for (size_t c = 0; c < t->column_count; c++) {
 		const struct dcr_column *col = &t->columns[c];
+		const char *nulls = col->nulls ? "+nulls" : "";
 
 		assert_int_equal(col->count, t->row_count);
 		assert_int_equal(dcr_buf_printf(&b, "%s:%s%s\n", col->name,
-		                                dcr_type_name(col->type), col->nulls ? "+nulls" : ""),
+		                                dcr_type_name(col->type), nulls),
 		                 DCR_OK);
 		for (size_t r = 0; r < t->row_count; r++) {
 			enum dcr_err err = DCR_OK;
