@@ -717,7 +717,11 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 		}
 	}
 
-	/* only: which header fields load */
+	/* only: which header fields load. The others are still split, so the
+	 * record structure (field count, quoting, line ends, field sizes) is
+	 * checked in full, but their values are neither parsed nor type-checked:
+	 * a query that does not read a column does not fail on it (dcr sql loads
+	 * only the columns a query reads). */
 	for (size_t i = 0; i < ncols; i++)
 		s->slots[i] = o->only ? -1 : 0;
 	for (size_t k = 0; o->only && k < o->only_count; k++) {

@@ -168,10 +168,10 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b);
 /* Frees what the parser allocated in b (not b->data). */
 void csv_block_free_parse(struct csv_block *b, size_t nload);
 
-/* Value parsers over exactly len bytes (the inference's final conversion).
- * The text must be followed by a byte that cannot continue it (any byte
- * when len reaches a delimiter; the parsers read at most one past the end
- * for floats, 64 + 1 for ids). */
+/* Value parsers over exactly len bytes (typed fields on the slow path, the
+ * inference's final conversion). The text must be followed by a byte that
+ * cannot continue a number (a delimiter, a quote or a NUL): the float
+ * scanner stops only there. */
 enum csv_num { CSV_NUM_OK, CSV_NUM_BAD, CSV_NUM_RANGE };
 enum csv_num csv_parse_int(const char *p, size_t len, int64_t *out);
 /* tmp: a buffer of len + 1 bytes for the rare strtod path. */
