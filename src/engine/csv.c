@@ -1269,11 +1269,11 @@ static enum dcr_err open_file(const char *path, int *out_fd, struct dcr_msg *msg
 
 	*out_fd = -1;
 	if (fd < 0)
-		return dcr_fail(msg, errno == ENOENT ? DCR_ERR_NOT_FOUND : DCR_ERR_IO, "%s: %s",
-		                path, strerror(errno));
+		return dcr_fail(msg, errno == ENOENT ? DCR_ERR_NOT_FOUND : DCR_ERR_IO,
+		                "cannot open: %s", strerror(errno));
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 		close(fd);
-		return dcr_fail(msg, DCR_ERR_IO, "%s: is a directory", path);
+		return dcr_fail(msg, DCR_ERR_IO, "is a directory");
 	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	*out_fd = fd;
@@ -1282,8 +1282,7 @@ static enum dcr_err open_file(const char *path, int *out_fd, struct dcr_msg *msg
 
 /* Reads fd through r until the end (or, for a header-only reader, until
  * the header is known): straight into the block being filled. */
-static enum dcr_err pump(struct dcr_csv_reader *r, int fd, const char *path,
-                         struct dcr_msg *msg)
+static enum dcr_err pump(struct dcr_csv_reader *r, int fd, struct dcr_msg *msg)
 {
 	char bounce[4096];
 
@@ -1302,7 +1301,7 @@ static enum dcr_err pump(struct dcr_csv_reader *r, int fd, const char *path,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return fail(r, msg, DCR_ERR_IO, "%s: %s", path, strerror(errno));
+			return fail(r, msg, DCR_ERR_IO, "cannot read: %s", strerror(errno));
 		if (n == 0)
 			return DCR_OK;
 		if (r->mode == M_DRAIN) {
@@ -1333,18 +1332,16 @@ enum dcr_err dcr_csv_load_file(const char *path, const char *name,
 	err = dcr_csv_reader_new(name, opts, &r);
 	if (err) {
 		close(fd);
-		return dcr_fail(msg, err, "%s: %s", path,
+		return dcr_fail(msg, err, "%s",
 		                err == DCR_ERR_NOMEM ? "out of memory" :
 		                err == DCR_ERR_TOO_BIG ?
 		                "the schema has more columns than the limit" :
 		                "invalid schema (unnamed, duplicate or unloadable column)");
 	}
-	err = pump(r, fd, path, msg);
+	err = pump(r, fd, msg);
 	close(fd);
 	if (!err)
 		err = dcr_csv_reader_finish(r, out, msg);
-	if (err && err != DCR_ERR_IO)
-		dcr_msg_prefix(msg, "%s: ", path);
 	dcr_csv_reader_free(r);
 	return err;
 }
@@ -1365,10 +1362,10 @@ enum dcr_err dcr_csv_read_header(const char *path, char ***out_names, size_t *ou
 	err = dcr_csv_reader_new("", &one_thread, &r);
 	if (err) {
 		close(fd);
-		return dcr_fail(msg, err, "%s: out of memory", path);
+		return dcr_fail(msg, err, "out of memory");
 	}
 	r->header_only = true;
-	err = pump(r, fd, path, msg);
+	err = pump(r, fd, msg);
 	close(fd);
 	if (!err && r->mode == M_HEADER)
 		err = process(r, true, msg);
@@ -1378,8 +1375,6 @@ enum dcr_err dcr_csv_read_header(const char *path, char ***out_names, size_t *ou
 		*out_count = r->schema.ncols;
 		r->schema.names = NULL;
 		r->schema.ncols = 0;
-	} else if (err != DCR_ERR_IO) {
-		dcr_msg_prefix(msg, "%s: ", path);
 	}
 	dcr_csv_reader_free(r);
 	return err;

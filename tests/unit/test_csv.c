@@ -656,14 +656,15 @@ static void test_read_header(void **state)
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "e.csv"), &names, &count, &msg),
 	                 DCR_ERR_INVALID);
 	assert_null(names);
-	tu_assert_msg(&msg, "e.csv: line 1: no header row");
+	tu_assert_msg(&msg, "line 1: no header row");
+	assert_null(strstr(msg.text, "e.csv")); /* the caller names the file */
 	tu_write(tu_path(dir, "d.csv"), "a,A\n", 4);
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "d.csv"), &names, &count, &msg),
 	                 DCR_ERR_INVALID);
 	tu_assert_msg(&msg, "duplicate column name");
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "none.csv"), &names, &count, &msg),
 	                 DCR_ERR_NOT_FOUND);
-	tu_assert_msg(&msg, "none.csv");
+	tu_assert_msg(&msg, "cannot open: No such file");
 	tu_rmdir(dir);
 }
 
@@ -684,11 +685,12 @@ static void test_load_file(void **state)
 	assert_int_equal(dcr_csv_load_file(tu_path(dir, "bad.csv"), "s", NULL, &t, &msg),
 	                 DCR_ERR_INVALID);
 	assert_null(t);
-	tu_assert_msg(&msg, "bad.csv: line 3: 1 field, the header has 2");
+	tu_assert_msg(&msg, "line 3: 1 field, the header has 2");
+	assert_null(strstr(msg.text, "bad.csv"));
 	assert_int_equal(dcr_csv_load_file(tu_path(dir, "missing.csv"), "s", NULL, &t, &msg),
 	                 DCR_ERR_NOT_FOUND);
 	assert_null(t);
-	tu_assert_msg(&msg, "missing.csv");
+	tu_assert_msg(&msg, "cannot open: No such file");
 	assert_int_equal(dcr_csv_load_file(dir, "s", NULL, &t, &msg), DCR_ERR_IO);
 	tu_assert_msg(&msg, "is a directory");
 	tu_rmdir(dir);
