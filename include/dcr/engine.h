@@ -82,7 +82,8 @@ struct dcr_csv_column {
 
 /* Turns an id field that is not 64 hex digits into its 32-byte id (e.g.
  * normalise an e-mail address and hash it). DCR_ERR_INVALID (msg saying
- * why) when it cannot. */
+ * why) when it cannot. text is NUL-terminated. Called from the parser
+ * threads, several at once: it must be thread-safe. */
 typedef enum dcr_err (*dcr_id_fn)(void *ctx, const char *text, size_t len,
                                   uint8_t out[static DCR_ID_SIZE], struct dcr_msg *msg);
 
@@ -116,12 +117,15 @@ enum dcr_err dcr_csv_reader_write(struct dcr_csv_reader *r, const void *data, si
 enum dcr_err dcr_csv_reader_finish(struct dcr_csv_reader *r, struct dcr_table **out,
                                    struct dcr_msg *msg) DCR_WUR;
 void dcr_csv_reader_free(struct dcr_csv_reader *r);
-/* Reads the file at path through a reader. */
+/* Reads the file at path through a reader. Messages do not repeat the
+ * path: the caller knows it ("cannot open: ...", "line 12, ..."). */
 enum dcr_err dcr_csv_load_file(const char *path, const char *name,
                                const struct dcr_csv_options *opts, struct dcr_table **out,
                                struct dcr_msg *msg) DCR_WUR;
 /* The header row of the file at path: its field names, in order (caller
- * frees each and the array). For deciding which columns a query needs. */
+ * frees each and the array). For deciding which columns a query needs.
+ * The header must be valid (as dcr_csv_load_file without a schema would
+ * require); messages as dcr_csv_load_file's. */
 enum dcr_err dcr_csv_read_header(const char *path, char ***out_names, size_t *out_count,
                                  struct dcr_msg *msg) DCR_WUR;
 

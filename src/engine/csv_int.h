@@ -58,6 +58,13 @@ struct csv_bdict {
 	struct dcr_str *strs;
 	uint64_t *hashes;
 	uint32_t count, cap;
+	/* strings of up to 8 bytes seen lately, by their bytes as a word: most
+	 * dimension values hit here and skip the hashing */
+	struct {
+		uint64_t word;
+		uint32_t len;   /* UINT32_MAX: empty */
+		uint32_t code;
+	} recent[64];
 };
 
 /* One loaded column's values from one block. */
@@ -142,27 +149,29 @@ enum csv_walk_res csv_walk_eof(struct csv_walk *w, uint64_t off);
 
 /* Scans d[from, to), carrying whether a quote is open in *inq (quote parity,
  * which matches the record structure up to the first malformed field), and
- * returns the offset just after the last '\n' outside quotes, or 0. */
+ * returns the offset just after the last '\n' outside quotes, or 0. Reads
+ * up to 64 bytes past to (a block buffer's padding). */
 size_t csv_scan_last(const char *d, size_t from, size_t to, bool *inq);
 /* Non-empty records in a block's data (which starts outside quotes, ends in
  * '\n' and is padded): exactly the rows the parser finds when the block is
- * well formed, and never fewer than it finds before an error. */
-size_t csv_count_records(const char *d, size_t n);
+ * well formed, and never fewer than it finds before an error. And the '\n'
+ * bytes in d[0, n). */
+size_t csv_count_records(const char *d, size_t n, size_t *out_newlines);
 /* '\n' bytes in p[0, n). */
 size_t csv_count_newlines(const char *p, size_t n);
 
 /* ---- parsing ----------------------------------------------------------- */
 
-/* Parses block b (rows, chunks, newlines, err) into its chunks' vals, which
- * hold b->counted values each. Any thread. */
+/* Parses block b (rows, chunks, err) into its chunks' vals, which hold
+ * b->counted values each. Any thread. */
 void csv_parse_block(const struct csv_schema *s, struct csv_block *b);
 /* Frees what the parser allocated in b (not b->data). */
 void csv_block_free_parse(struct csv_block *b, size_t nload);
 
-/* Value parsers over exactly len bytes (the inference's final conversion).
- * The text must be followed by a byte that cannot continue it (any byte
- * when len reaches a delimiter; the parsers read at most one past the end
- * for floats, 64 + 1 for ids). */
+/* Value parsers over exactly len bytes (typed fields on the slow path, the
+ * inference's final conversion). The text must be followed by a byte that
+ * cannot continue a number (a delimiter, a quote or a NUL): the float
+ * scanner stops only there. */
 enum csv_num { CSV_NUM_OK, CSV_NUM_BAD, CSV_NUM_RANGE };
 enum csv_num csv_parse_int(const char *p, size_t len, int64_t *out);
 /* tmp: a buffer of len + 1 bytes for the rare strtod path. */

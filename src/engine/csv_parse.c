@@ -45,8 +45,9 @@ static inline const char *find_special(const char *p)
 
 	for (;;) {
 		__m128i v = _mm_loadu_si128((const __m128i *)p);
-		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-		                         _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, quote)));
 		unsigned bits = (unsigned)_mm_movemask_epi8(m);
 
 		if (bits)
@@ -66,7 +67,8 @@ static inline const char *find_special(const char *p)
 static inline bool hex_id(const char *s, uint8_t *out)
 {
 #if defined(__SSE2__)
-	const __m128i zero = _mm_set1_epi8('0'), a = _mm_set1_epi8('a'), lower = _mm_set1_epi8(0x20);
+	const __m128i zero = _mm_set1_epi8('0'), a = _mm_set1_epi8('a');
+	const __m128i lower = _mm_set1_epi8(0x20);
 	const __m128i nine = _mm_set1_epi8(9), five = _mm_set1_epi8(5), ten = _mm_set1_epi8(10);
 	const __m128i low = _mm_set1_epi16(0xff);
 	__m128i nib[4];
@@ -80,7 +82,8 @@ static inline bool hex_id(const char *s, uint8_t *out)
 		__m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(l, five), l);
 
 		ok &= (unsigned)_mm_movemask_epi8(_mm_or_si128(isd, isl));
-		nib[i] = _mm_or_si128(_mm_and_si128(isd, d), _mm_and_si128(isl, _mm_add_epi8(l, ten)));
+		nib[i] = _mm_or_si128(_mm_and_si128(isd, d),
+		                      _mm_and_si128(isl, _mm_add_epi8(l, ten)));
 	}
 	if (ok != 0xffff)
 		return false;
@@ -281,9 +284,10 @@ unsigned csv_fit(const char *p, size_t len, char *tmp)
  * hashed and compared with whole-word loads. Seeded against flooding. */
 static inline uint64_t bhash(const char *p, uint32_t n, uint64_t seed)
 {
+	if (n <= 8) /* the length in the top byte: only lengths 8 and n collide */
+		return engine_mix((load64(p) & low_bytes(n)) ^ seed ^ ((uint64_t)n << 56));
 	if (n <= 16) {
-		uint64_t a = load64(p) & low_bytes(n);
-		uint64_t b = load64(p + 8) & low_bytes(n > 8 ? n - 8 : 0);
+		uint64_t a = load64(p), b = load64(p + 8) & low_bytes(n - 8);
 
 		return engine_mix(engine_mix(a ^ seed ^ ((uint64_t)n << 56)) ^ b);
 	}
@@ -312,6 +316,8 @@ static enum dcr_err bdict_reset(struct csv_bdict *d)
 		memset(d->slots, 0, ((size_t)d->mask + 1) * sizeof(*d->slots));
 	}
 	d->count = 0;
+	for (size_t i = 0; i < sizeof(d->recent) / sizeof(d->recent[0]); i++)
+		d->recent[i].len = UINT32_MAX;
 	return DCR_OK;
 }
 
@@ -343,8 +349,8 @@ static enum dcr_err bdict_grow(struct csv_bdict *d)
 	return DCR_OK;
 }
 
-static enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n, uint64_t seed,
-                                 uint32_t *out)
+static enum dcr_err bdict_add(struct csv_bdict *d, const char *p, uint32_t n, uint64_t seed,
+                              uint32_t *out)
 {
 	uint64_t h = bhash(p, n, seed);
 	uint32_t i = (uint32_t)(h >> 32) & d->mask;
@@ -383,6 +389,30 @@ static enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n,
 	if ((uint64_t)d->count * 2 > (uint64_t)d->mask + 1)
 		return bdict_grow(d);
 	return DCR_OK;
+}
+
+static inline enum dcr_err bdict_intern(struct csv_bdict *d, const char *p, uint32_t n,
+                                        uint64_t seed, uint32_t *out)
+{
+	if (n <= 8) {
+		uint64_t w = load64(p) & low_bytes(n);
+		/* a fixed-size cache: a poor spread costs misses, never more */
+		unsigned i = (unsigned)(((w ^ n) * 0x9e3779b97f4a7c15ULL) >> 58);
+		enum dcr_err err;
+
+		if (d->recent[i].word == w && d->recent[i].len == n) {
+			*out = d->recent[i].code;
+			return DCR_OK;
+		}
+		err = bdict_add(d, p, n, seed, out);
+		if (!err) {
+			d->recent[i].word = w;
+			d->recent[i].len = n;
+			d->recent[i].code = *out;
+		}
+		return err;
+	}
+	return bdict_add(d, p, n, seed, out);
 }
 
 /* ---- the parser -------------------------------------------------------- */
@@ -541,7 +571,7 @@ static void value_error(const struct csv_schema *s, struct verr *ve, size_t k, c
 	csv_show(shown, sizeof(shown), p, n);
 	ve->code = DCR_ERR_INVALID;
 	ve->pos = (size_t)(f0 - base);
-	snprintf(ve->text, sizeof(ve->text), ", column %s: %s: %s", name, what, shown);
+	snprintf(ve->text, sizeof(ve->text), ", column %s: %.200s: %s", name, what, shown);
 }
 
 /* The general path for the field of header column k at f: quoted fields,
@@ -602,8 +632,9 @@ static const char *field_slow(const struct csv_schema *s, struct csv_block *b, s
 		enum csv_num r = csv_parse_int(t, n, &v);
 
 		if (r != CSV_NUM_OK) {
-			value_error(s, ve, k, f, r == CSV_NUM_RANGE ? "int out of range" : "not an int",
-			            t, n, b->data);
+			value_error(s, ve, k, f,
+			            r == CSV_NUM_RANGE ? "int out of range" : "not an int", t, n,
+			            b->data);
 			return NULL;
 		}
 		((int64_t *)c->vals)[row] = v;
@@ -759,7 +790,6 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 	ve.code = DCR_OK;
 	b->rows = 0;
 	b->err.code = DCR_OK;
-	b->newlines = csv_count_newlines(b->data, b->real_size);
 	if (prepare(s, b) != DCR_OK) {
 		b->err.code = DCR_ERR_NOMEM;
 		b->err.pos = 0;
@@ -809,11 +839,12 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 						goto next;
 					}
 					if (*q != '"' && (size_t)(q - f) <= maxf) {
-						if (bdict_intern(&c->dict, f, (uint32_t)(q - f), s->seed,
-						                 &code) != DCR_OK) {
+						if (bdict_intern(&c->dict, f, (uint32_t)(q - f),
+						                 s->seed, &code) != DCR_OK) {
 							ve.code = DCR_ERR_NOMEM;
 							ve.pos = (size_t)(f - b->data);
-							snprintf(ve.text, sizeof(ve.text), ": out of memory");
+							snprintf(ve.text, sizeof(ve.text),
+							         ": out of memory");
 							goto bad;
 						}
 						((uint32_t *)c->vals)[row] = code;
@@ -867,7 +898,8 @@ void csv_parse_block(const struct csv_schema *s, struct csv_block *b)
 			case CSV_DATE: {
 				int32_t v;
 
-				if (is_delim(f[10]) && maxf >= 10 && dcr_date_parse(f, 10, &v) == DCR_OK) {
+				if (is_delim(f[10]) && maxf >= 10 &&
+				    dcr_date_parse(f, 10, &v) == DCR_OK) {
 					((int32_t *)c->vals)[row] = v;
 					p = f + 10;
 					goto next;

@@ -122,7 +122,8 @@ enum csv_walk_res csv_walk_feed(struct csv_walk *w, const char *p, size_t n, uin
 				w->lines++;
 				return end_record(w, off + i + 1);
 			}
-			return fail(w, DCR_ERR_INVALID, "carriage return not followed by a line feed");
+			return fail(w, DCR_ERR_INVALID,
+			            "carriage return not followed by a line feed");
 		}
 		if (res != CSV_WALK_MORE)
 			return res;
@@ -166,6 +167,19 @@ static inline uint64_t mask64(const char *p, char ch)
 }
 #endif
 
+/* Baseline x86-64 has no popcnt instruction, and the libgcc call is slow. */
+static inline unsigned popcount64(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+#endif
+}
+
 /* Bit i of the result: the XOR of bits 0..i of x. */
 static inline uint64_t prefix_xor(uint64_t x)
 {
@@ -180,37 +194,49 @@ static inline uint64_t prefix_xor(uint64_t x)
 
 size_t csv_scan_last(const char *d, size_t from, size_t to, bool *inq)
 {
-	uint64_t inside = *inq ? ~(uint64_t)0 : 0;
-	size_t last = 0, i = from;
+	size_t i = from, e = to;
+	unsigned parity = 0;
+	bool state;
 
-	for (; i + 64 <= to; i += 64) {
-		uint64_t q = mask64(d + i, '"'), nl = mask64(d + i, '\n');
+	/* the quote parity over the whole range: per byte lane, cheaply */
+#if defined(__SSE2__)
+	{
+		const __m128i quote = _mm_set1_epi8('"');
+		__m128i acc = _mm_setzero_si128();
 
-		if (q) {
-			uint64_t x = prefix_xor(q) ^ inside;
+		for (; i + 16 <= to; i += 16)
+			acc = _mm_xor_si128(acc, _mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(d + i)), quote));
+		parity = popcount64((uint32_t)_mm_movemask_epi8(acc)) & 1;
+	}
+#endif
+	for (; i < to; i++)
+		parity ^= d[i] == '"';
+	state = *inq ^ parity;
+	*inq = state;
 
-			inside = (uint64_t)0 - (x >> 63);
-			nl &= ~x;
-		} else if (inside) {
-			nl = 0;
-		}
+	/* then back from the end to the last '\n' outside quotes; the window
+	 * nearest from may read past to, into the block's padding, masked off */
+	while (e > from) {
+		size_t s0 = e - from >= 64 ? e - 64 : from, w = e - s0;
+		uint64_t valid = w == 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1;
+		uint64_t q = mask64(d + s0, '"') & valid, nl = mask64(d + s0, '\n') & valid;
+		bool at_start = state ^ (popcount64(q) & 1);
+		uint64_t x = prefix_xor(q) ^ (at_start ? ~(uint64_t)0 : 0);
+
+		nl &= ~x;
 		if (nl)
-			last = i + 64 - (size_t)__builtin_clzll(nl);
+			return s0 + 64 - (size_t)__builtin_clzll(nl);
+		state = at_start;
+		e = s0;
 	}
-	for (; i < to; i++) {
-		if (d[i] == '"')
-			inside = ~inside;
-		else if (d[i] == '\n' && !inside)
-			last = i + 1;
-	}
-	*inq = inside != 0;
-	return last;
+	return 0;
 }
 
-size_t csv_count_records(const char *d, size_t n)
+size_t csv_count_records(const char *d, size_t n, size_t *out_newlines)
 {
 	uint64_t inside = 0, start = 1, cr_start = 0;
-	size_t count = 0;
+	size_t count = 0, newlines = 0;
 
 	for (size_t i = 0; i < n; i += 64) {
 		uint64_t valid = n - i >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (n - i)) - 1;
@@ -223,10 +249,12 @@ size_t csv_count_records(const char *d, size_t n)
 		uint64_t empty = (ends & starts) | ((crs << 1 | cr_start) & ends);
 
 		inside = (uint64_t)0 - (x >> 63);
-		count += (size_t)__builtin_popcountll(ends) - (size_t)__builtin_popcountll(empty);
+		count += popcount64(ends) - popcount64(empty);
+		newlines += popcount64(nl);
 		start = ends >> 63;
 		cr_start = crs >> 63;
 	}
+	*out_newlines = newlines;
 	return count;
 }
 
@@ -235,7 +263,7 @@ size_t csv_count_newlines(const char *p, size_t n)
 	size_t count = 0, i = 0;
 
 	for (; i + 64 <= n; i += 64)
-		count += (size_t)__builtin_popcountll(mask64(p + i, '\n'));
+		count += popcount64(mask64(p + i, '\n'));
 	for (; i < n; i++)
 		count += p[i] == '\n';
 	return count;

@@ -233,7 +233,8 @@ static void test_structure_errors(void **state)
 		             "line 5, column n: not an int: \"7x\"");
 	}
 	/* an extra field after a quoted one; field numbers past the header */
-	expect_error("a\n\"x\",\"y\n", NULL, DCR_ERR_INVALID, "line 2, field 2: quoted field not closed");
+	expect_error("a\n\"x\",\"y\n", NULL, DCR_ERR_INVALID,
+	             "line 2, field 2: quoted field not closed");
 	/* the empty file, and one of empty lines only, has no header */
 	expect_error("", NULL, DCR_ERR_INVALID, "line 1: no header row");
 	expect_error("\xef\xbb\xbf", NULL, DCR_ERR_INVALID, "no header row");
@@ -259,7 +260,8 @@ static void test_error_precedence(void **state)
 		struct dcr_csv_column s2[] = {{"a", DCR_TYPE_INT}, {"b", DCR_TYPE_INT}};
 		struct dcr_csv_options o2 = {.columns = s2, .column_count = 2};
 
-		expect_error("a,b\n1,2\nx,y\n", &o2, DCR_ERR_INVALID, "line 3, column a: not an int: \"x\"");
+		expect_error("a,b\n1,2\nx,y\n", &o2, DCR_ERR_INVALID,
+		             "line 3, column a: not an int: \"x\"");
 	}
 	/* the first error in the file, not the worst */
 	expect_error("n,s\n1,x\n2\n3,\"a\"b\n", &o, DCR_ERR_INVALID, "line 3: 1 field");
@@ -292,7 +294,8 @@ static void test_ints(void **state)
 
 	expect_error("n\n9223372036854775808\n", &o, DCR_ERR_INVALID,
 	             "line 2, column n: int out of range: \"9223372036854775808\"");
-	expect_error("n\n1\n-9223372036854775809\n", &o, DCR_ERR_INVALID, "line 3, column n: int out of range");
+	expect_error("n\n1\n-9223372036854775809\n", &o, DCR_ERR_INVALID,
+	             "line 3, column n: int out of range");
 	expect_error("n\n1.0\n", &o, DCR_ERR_INVALID, "line 2, column n: not an int: \"1.0\"");
 	expect_error("n\n 1\n", &o, DCR_ERR_INVALID, "not an int: \" 1\"");
 	expect_error("n\n-\n", &o, DCR_ERR_INVALID, "not an int: \"-\"");
@@ -304,7 +307,8 @@ static void test_ints(void **state)
 	expect_error("n\na\tb\x01\\\n", &o, DCR_ERR_INVALID, "not an int: \"a\\tb\\x01\\\\\"");
 	expect_error("n\n1234567890123456789012345678901234567890123456789\n", &o, DCR_ERR_INVALID,
 	             "int out of range: \"1234567890123456789012345678901234567890\"...");
-	expect_error("n\n\"123456789012345678901234567890123456789\xc3\xa9\"\n", &o, DCR_ERR_INVALID,
+	expect_error("n\n\"123456789012345678901234567890123456789\xc3\xa9\"\n", &o,
+	             DCR_ERR_INVALID,
 	             "not an int: \"123456789012345678901234567890123456789\"...");
 }
 
@@ -412,7 +416,8 @@ static void test_nulls(void **state)
 	t = load_ok("i,f,d,s,id\n"
 	            ",,,,\n"
 	            "\"\",\"\",\"\",\"\",\"\"\n"
-	            "1,2,2020-01-01,x," "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" "\n",
+	            "1,2,2020-01-01,x,"
+	            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
 	            &o);
 	assert_int_equal(t->row_count, 3);
 	/* unquoted empty: NULL everywhere; quoted empty: NULL except in strings */
@@ -592,7 +597,8 @@ static void test_header_rules(void **state)
 		static const char nul[] = "a,\"x\0y\"\n1,2\n";
 		struct dcr_msg msg;
 
-		assert_int_equal(load_opts(nul, sizeof(nul) - 1, NULL, 0, &t, &msg), DCR_ERR_INVALID);
+		assert_int_equal(load_opts(nul, sizeof(nul) - 1, NULL, 0, &t, &msg),
+		                 DCR_ERR_INVALID);
 		tu_assert_msg(&msg, "line 1, field 2: a column name holds a NUL byte");
 	}
 
@@ -650,14 +656,15 @@ static void test_read_header(void **state)
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "e.csv"), &names, &count, &msg),
 	                 DCR_ERR_INVALID);
 	assert_null(names);
-	tu_assert_msg(&msg, "e.csv: line 1: no header row");
+	tu_assert_msg(&msg, "line 1: no header row");
+	assert_null(strstr(msg.text, "e.csv")); /* the caller names the file */
 	tu_write(tu_path(dir, "d.csv"), "a,A\n", 4);
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "d.csv"), &names, &count, &msg),
 	                 DCR_ERR_INVALID);
 	tu_assert_msg(&msg, "duplicate column name");
 	assert_int_equal(dcr_csv_read_header(tu_path(dir, "none.csv"), &names, &count, &msg),
 	                 DCR_ERR_NOT_FOUND);
-	tu_assert_msg(&msg, "none.csv");
+	tu_assert_msg(&msg, "cannot open: No such file");
 	tu_rmdir(dir);
 }
 
@@ -669,7 +676,8 @@ static void test_load_file(void **state)
 
 	(void)state;
 	tu_write(tu_path(dir, "ok.csv"), "a,b\n1,x\n", 8);
-	assert_int_equal(dcr_csv_load_file(tu_path(dir, "ok.csv"), "sales", NULL, &t, &msg), DCR_OK);
+	assert_int_equal(dcr_csv_load_file(tu_path(dir, "ok.csv"), "sales", NULL, &t, &msg),
+	                 DCR_OK);
 	assert_string_equal(t->name, "sales");
 	assert_int_equal(t->row_count, 1);
 	dcr_table_free(t);
@@ -677,11 +685,12 @@ static void test_load_file(void **state)
 	assert_int_equal(dcr_csv_load_file(tu_path(dir, "bad.csv"), "s", NULL, &t, &msg),
 	                 DCR_ERR_INVALID);
 	assert_null(t);
-	tu_assert_msg(&msg, "bad.csv: line 3: 1 field, the header has 2");
+	tu_assert_msg(&msg, "line 3: 1 field, the header has 2");
+	assert_null(strstr(msg.text, "bad.csv"));
 	assert_int_equal(dcr_csv_load_file(tu_path(dir, "missing.csv"), "s", NULL, &t, &msg),
 	                 DCR_ERR_NOT_FOUND);
 	assert_null(t);
-	tu_assert_msg(&msg, "missing.csv");
+	tu_assert_msg(&msg, "cannot open: No such file");
 	assert_int_equal(dcr_csv_load_file(dir, "s", NULL, &t, &msg), DCR_ERR_IO);
 	tu_assert_msg(&msg, "is a directory");
 	tu_rmdir(dir);

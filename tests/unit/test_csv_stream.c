@@ -65,10 +65,12 @@ static char *render(const struct dcr_table *t)
 	assert_int_equal(dcr_buf_printf(&b, "%zu rows\n", t->row_count), DCR_OK);
 	for (size_t c = 0; c < t->column_count; c++) {
 		const struct dcr_column *col = &t->columns[c];
+		const char *nulls = col->nulls ? "+nulls" : "";
 
 		assert_int_equal(col->count, t->row_count);
-		assert_int_equal(dcr_buf_printf(&b, "%s:%s%s\n", col->name, dcr_type_name(col->type),
-		                                 col->nulls ? "+nulls" : ""), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s:%s%s\n", col->name,
+		                                dcr_type_name(col->type), nulls),
+		                 DCR_OK);
 		for (size_t r = 0; r < t->row_count; r++) {
 			enum dcr_err err = DCR_OK;
 
@@ -77,7 +79,8 @@ static char *render(const struct dcr_table *t)
 			} else {
 				switch (col->type) {
 				case DCR_TYPE_INT:
-					err = dcr_buf_printf(&b, "%lld\n", (long long)col->v.i64[r]);
+					err = dcr_buf_printf(&b, "%lld\n",
+					                     (long long)col->v.i64[r]);
 					break;
 				case DCR_TYPE_FLOAT:
 					err = dcr_buf_printf(&b, "%a\n", col->v.f64[r]);
@@ -88,7 +91,8 @@ static char *render(const struct dcr_table *t)
 				case DCR_TYPE_ID: {
 					char hex[65];
 
-					dcr_hex_encode(hex, col->v.id + r * DCR_ID_SIZE, DCR_ID_SIZE);
+					dcr_hex_encode(hex, col->v.id + r * DCR_ID_SIZE,
+					               DCR_ID_SIZE);
 					err = dcr_buf_printf(&b, "%s\n", hex);
 					break;
 				}
@@ -96,8 +100,8 @@ static char *render(const struct dcr_table *t)
 					struct dcr_str s = dcr_dict_get(col->dict, col->v.code[r]);
 
 					/* the code too: dictionaries must agree, not just values */
-					err = dcr_buf_printf(&b, "%u:%.*s\n", col->v.code[r], (int)s.len,
-					                     s.ptr);
+					err = dcr_buf_printf(&b, "%u:%.*s\n", col->v.code[r],
+					                     (int)s.len, s.ptr);
 				}
 				}
 			}
@@ -293,7 +297,8 @@ static void test_errors_in_later_blocks(void **state)
 		/* a stray quote there */
 		memcpy(copy, text, len);
 		copy[at + 3] = '"';
-		snprintf(want, sizeof(want), "line %zu, column id: quote in an unquoted field", target);
+		snprintf(want, sizeof(want), "line %zu, column id: quote in an unquoted field",
+		         target);
 		check_error(copy, len, o, DCR_ERR_INVALID, want);
 	}
 	/* an unclosed quote near the end */
@@ -304,6 +309,44 @@ static void test_errors_in_later_blocks(void **state)
 	o.max_rows = 2500;
 	check_error(text, len, o, DCR_ERR_TOO_BIG, "more than 2500 rows");
 	free(copy);
+	free(text);
+}
+
+/* With the default block size: an error in the second block of a file
+ * parsed on four threads is found, on its line, and the first block's rows
+ * never come out. */
+static void test_error_in_second_block(void **state)
+{
+	struct dcr_csv_options o = {.columns = schema, .column_count = 6, .threads = 4};
+	const struct how hows[] = {{CSV_BLOCK_SIZE_DEFAULT, 4, 0},
+	                           {CSV_BLOCK_SIZE_DEFAULT, 2, SIZE_MAX}};
+	size_t len, line = 1, at = 0;
+	char *text = generate(60000, &len);
+	char want[64];
+
+	(void)state;
+	assert_true(len > CSV_BLOCK_SIZE_DEFAULT + (1 << 20));
+	/* the first record start (outside quotes) past 4.5 MiB */
+	for (size_t i = 0, q = 0; i < len; i++) {
+		q += text[i] == '"';
+		line += text[i] == '\n';
+		if (i > CSV_BLOCK_SIZE_DEFAULT + (1 << 19) && text[i] == '\n' && q % 2 == 0 &&
+		    text[i + 1] != '\n' && text[i + 1] != '\r') {
+			at = i + 1;
+			break;
+		}
+	}
+	assert_true(at > 0);
+	text[at] = '\r'; /* a carriage return alone starts the record */
+	snprintf(want, sizeof(want), "line %zu, column id: carriage return", line);
+	for (size_t i = 0; i < 2; i++) {
+		struct dcr_table *t;
+		struct dcr_msg msg;
+
+		assert_int_equal(load_how(text, len, o, hows[i], &t, &msg), DCR_ERR_INVALID);
+		assert_null(t);
+		tu_assert_msg(&msg, want);
+	}
 	free(text);
 }
 
@@ -325,7 +368,8 @@ static void test_long_records(void **state)
 	dcr_buf_init(&b, (size_t)1 << 30);
 	assert_int_equal(dcr_buf_printf(&b, "a,b,c\nx,1,y\n\""), DCR_OK);
 	for (int i = 0; i < 5000; i++)
-		assert_int_equal(dcr_buf_printf(&b, "%s", i % 100 ? "abcd,\"\"fg\n" : "\r\n"), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s", i % 100 ? "abcd,\"\"fg\n" : "\r\n"),
+		                 DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "\",2,z\nw,3,\"\"\n"), DCR_OK);
 	check_same((char *)b.data, b.size, o, hows, 4);
 	{
@@ -345,9 +389,11 @@ static void test_long_records(void **state)
 	dcr_buf_init(&b, (size_t)1 << 30);
 	assert_int_equal(dcr_buf_printf(&b, "a,b,c\nx,1,y\n\"m\nl\",2,z\n"), DCR_OK);
 	for (int i = 0; i < 4000; i++)
-		assert_int_equal(dcr_buf_printf(&b, "%s", i % 1000 == 999 ? "\"q\nq\"," : "f,"), DCR_OK);
+		assert_int_equal(dcr_buf_printf(&b, "%s", i % 1000 == 999 ? "\"q\nq\"," : "f,"),
+		                 DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "end\nv,4,w\n"), DCR_OK);
-	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID, "line 5: 4001 fields, the header has 3");
+	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID,
+	            "line 5: 4001 fields, the header has 3");
 	/* the same, unfinished at the end of the file */
 	check_error((char *)b.data, b.size - 10, o, DCR_ERR_INVALID, "line 5: 4001 fields");
 	/* a malformed field while counting beats the count */
@@ -377,7 +423,8 @@ static void test_long_records(void **state)
 	for (int i = 0; i < 2000; i++)
 		assert_int_equal(dcr_buf_printf(&b, "%s", i % 2 ? "," : "\n"), DCR_OK);
 	assert_int_equal(dcr_buf_printf(&b, "\",1,c\nx,\"1\n\",y\n"), DCR_OK);
-	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID, "line 1003, column b: not an int: \"1\\n\"");
+	check_error((char *)b.data, b.size, o, DCR_ERR_INVALID,
+	            "line 1003, column b: not an int: \"1\\n\"");
 	dcr_buf_free(&b);
 	/* a header longer than a block */
 	dcr_buf_init(&b, (size_t)1 << 30);
@@ -397,7 +444,8 @@ static void test_long_records(void **state)
 		assert_int_equal(t->columns[299].v.i64[0], 299);
 		dcr_table_free(t);
 		none.max_columns = 299;
-		check_error((char *)b.data, b.size, none, DCR_ERR_TOO_BIG, "line 1: more than 299 columns");
+		check_error((char *)b.data, b.size, none, DCR_ERR_TOO_BIG,
+		            "line 1: more than 299 columns");
 	}
 	dcr_buf_free(&b);
 }
@@ -441,6 +489,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_equivalence),
 		cmocka_unit_test(test_errors_in_later_blocks),
+		cmocka_unit_test(test_error_in_second_block),
 		cmocka_unit_test(test_long_records),
 		cmocka_unit_test(test_id_fn_threads),
 	};
