@@ -1209,8 +1209,6 @@ static enum dcr_err build_table(struct dcr_csv_reader *r, struct dcr_table **out
 				goto nomem;
 			c->nulls = n;
 		}
-		if (c->dict && !dict_ranks(c->dict))
-			goto nomem;
 		col->name = strdup(r->schema.names[c->hdr]);
 		if (!col->name)
 			goto nomem;

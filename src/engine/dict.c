@@ -137,9 +137,12 @@ enum dcr_err dict_intern(struct dcr_dict *d, const char *s, uint32_t len, uint32
 		d->hashes = hashes;
 		d->cap = cap;
 	}
-	copy = dcr_arena_strndup(&d->bytes, s, len);
+	copy = dcr_arena_alloc_raw(&d->bytes, (size_t)len + 1);
 	if (!copy)
 		return DCR_ERR_NOMEM;
+	if (len)
+		memcpy(copy, s, len);
+	copy[len] = '\0';
 	d->strs[d->count] = (struct dcr_str){copy, len};
 	d->hashes[d->count] = h;
 	d->slots[slot] = d->count + 1;
@@ -152,22 +155,31 @@ enum dcr_err dict_intern(struct dcr_dict *d, const char *s, uint32_t len, uint32
 	return DCR_OK;
 }
 
-static int cmp_codes(const void *a, const void *b, void *ctx)
-{
-	const struct dcr_dict *d = ctx;
-	struct dcr_str x = d->strs[*(const uint32_t *)a];
-	struct dcr_str y = d->strs[*(const uint32_t *)b];
-	uint32_t n = x.len < y.len ? x.len : y.len;
-	int c = n ? memcmp(x.ptr, y.ptr, n) : 0;
+struct prefixed {
+	uint64_t prefix;            /* the first 8 bytes, big-endian, zero-padded */
+	uint32_t code;
+};
 
-	if (c)
-		return c;
-	return (x.len > y.len) - (x.len < y.len);
+static int cmp_prefixed(const void *a, const void *b, void *ctx)
+{
+	const struct prefixed *x = a, *y = b;
+	const struct dcr_dict *d = ctx;
+	struct dcr_str p, q;
+	uint32_t n;
+	int c;
+
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	p = d->strs[x->code];
+	q = d->strs[y->code];
+	n = p.len < q.len ? p.len : q.len;
+	c = n ? memcmp(p.ptr, q.ptr, n) : 0;
+	return c ? c : (p.len > q.len) - (p.len < q.len);
 }
 
 const uint32_t *dict_ranks(struct dcr_dict *d)
 {
-	uint32_t *order;
+	struct prefixed *order;
 
 	if (d->ranks || d->count == 0)
 		return d->ranks ? d->ranks : (const uint32_t *)d; /* no codes: any non-NULL */
@@ -179,11 +191,19 @@ const uint32_t *dict_ranks(struct dcr_dict *d)
 		d->ranks = NULL;
 		return NULL;
 	}
-	for (uint32_t c = 0; c < d->count; c++)
-		order[c] = c;
-	qsort_r(order, d->count, sizeof(*order), cmp_codes, d);
+	/* most comparisons are decided by an integer compare of the prefixes */
+	for (uint32_t c = 0; c < d->count; c++) {
+		struct dcr_str s = d->strs[c];
+		uint64_t p = 0;
+
+		for (uint32_t i = 0; i < 8; i++)
+			p = p << 8 | (i < s.len ? (unsigned char)s.ptr[i] : 0);
+		order[c].prefix = p;
+		order[c].code = c;
+	}
+	qsort_r(order, d->count, sizeof(*order), cmp_prefixed, d);
 	for (uint32_t r = 0; r < d->count; r++)
-		d->ranks[order[r]] = r;
+		d->ranks[order[r].code] = r;
 	free(order);
 	return d->ranks;
 }

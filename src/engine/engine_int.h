@@ -57,8 +57,9 @@ enum dcr_err dict_intern(struct dcr_dict *d, const char *s, uint32_t len,
                          uint32_t *out_code) DCR_WUR;
 /* The code of s if present. */
 bool dict_find(const struct dcr_dict *d, const char *s, uint32_t len, uint32_t *out_code);
-/* code -> rank (0 = smallest, bytewise). Computed on first use: call it
- * before sharing the dict between threads. NULL when out of memory. */
+/* code -> rank (0 = smallest, bytewise). Computed on first use and kept,
+ * so call it only on a dict no other thread uses (a query's own result
+ * columns; tables are shared). NULL when out of memory. */
 const uint32_t *dict_ranks(struct dcr_dict *d);
 size_t dict_bytes(const struct dcr_dict *d);
 

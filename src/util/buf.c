@@ -29,7 +29,7 @@ enum dcr_err dcr_buf_reserve(struct dcr_buf *b, size_t extra)
 	uint8_t *p;
 
 	assert(b);
-	if (extra > b->max || b->size > b->max - extra)
+	if (extra > b->max || b->size > b->max - extra || b->size + extra == SIZE_MAX)
 		return DCR_ERR_TOO_BIG;
 	need = b->size + extra + 1; /* room for the terminating NUL */
 	if (need <= b->cap)
@@ -37,7 +37,7 @@ enum dcr_err dcr_buf_reserve(struct dcr_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
+	if (b->max < SIZE_MAX && cap > b->max + 1)
 		cap = b->max + 1;
 	if (b->secret) {
 		/* realloc could leave a copy of the secret behind */
