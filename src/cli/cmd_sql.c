@@ -195,7 +195,7 @@ int cmd_sql(int argc, char **argv)
 	unsigned threads = 0;
 	bool stats = false, all_columns = false;
 	size_t n = 0;
-	double t0, t1, t2;
+	double t1, t2;
 	enum dcr_err err = DCR_OK;
 	int c, rc = EXIT_OK;
 
@@ -304,7 +304,6 @@ int cmd_sql(int argc, char **argv)
 		}
 	}
 
-	t0 = now_seconds();
 	holders = calloc(n + 1, sizeof(*holders));
 	list = calloc(n + 1, sizeof(*list));
 	if (!holders || !list) {
@@ -377,7 +376,6 @@ int cmd_sql(int argc, char **argv)
 	}
 	if (stats)
 		print_stats(tables, n, &st, t1, now_seconds() - t2);
-	(void)t0;
 out:
 	dcr_buf_free(&out);
 	dcr_table_free(result);

@@ -139,7 +139,6 @@ struct plan {
 	struct dcr_bexpr *driver_filter;
 	struct join_step *steps;
 	size_t step_count;
-	struct dcr_bexpr *final_filter; /* after every join */
 };
 
 /* Builds the plan for q (join order, pushed-down filters, hash keys). */

@@ -181,7 +181,7 @@ enum dcr_err plan_query(struct dcr_query *q, struct plan *p, struct dcr_msg *msg
 {
 	struct dcr_bquery *bq = &q->bq;
 	struct dcr_arena *a = &q->arena;
-	struct conds where = {0}, driver = {0}, final = {0};
+	struct conds where = {0}, driver = {0};
 	struct step_conds *sc;
 	size_t *order, n = bq->rel_count;
 	bool inner_only = true;
@@ -298,6 +298,5 @@ enum dcr_err plan_query(struct dcr_query *q, struct plan *p, struct dcr_msg *msg
 			return err;
 	}
 	p->step_count = n - 1;
-	p->final_filter = plan_and(a, final.v, final.n);
 	return DCR_OK;
 }
