@@ -304,7 +304,7 @@ static uint8_t *merge_nulls(struct eval_ctx *ctx, const struct vec *a, const str
 		return NULL;
 	}
 	for (uint32_t i = 0; i < a->n; i++)
-		n[i] = is_null(a, i) | is_null(b, i);
+		n[i] = is_null(a, i) || is_null(b, i);
 	return n;
 }
 
