@@ -140,6 +140,13 @@ enum dcr_err dcr_b64_decode(uint8_t *out, size_t out_cap, const char *b64, size_
  * v is d[0].d[1]d[2]... x 10^(*out_exp). Returns n. */
 int dcr_double_digits(double v, char digits[static 18], int *out_exp);
 
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+/* The length of the UTF-8 character at s (at most n > 0 bytes) and, when
+ * out_cp is not NULL, its code point; 0 when the bytes are not valid UTF-8
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+size_t dcr_utf8_decode(const unsigned char *s, size_t n, uint32_t *out_cp);
+
 /* ---- logging to stderr ------------------------------------------------ */
 
 enum dcr_log_level { DCR_LOG_ERROR, DCR_LOG_WARN, DCR_LOG_INFO, DCR_LOG_DEBUG };

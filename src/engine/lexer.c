@@ -62,40 +62,6 @@ static bool is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Makes the error token at pos and returns it (and it again on every call). */
 static void fail(struct sql_lexer *lx, uint32_t pos, struct sql_token *out, const char *fmt,
@@ -194,7 +160,7 @@ static enum dcr_err quoted(struct sql_lexer *lx, struct sql_token *out)
 			fail(lx, i, out, "a quoted identifier must not contain a NUL byte");
 			return DCR_OK;
 		}
-		len = utf8_len(s + i, lx->len - i);
+		len = dcr_utf8_decode(s + i, lx->len - i, NULL);
 		if (len == 0) {
 			fail(lx, i, out, "invalid UTF-8 (byte 0x%02X) in a %s", s[i],
 			     q == '\'' ? "string" : "quoted identifier");
@@ -355,7 +321,7 @@ static void unexpected(struct sql_lexer *lx, struct sql_token *out)
 		return;
 	}
 	if (c >= 0x80) {
-		len = utf8_len(s + at, lx->len - at);
+		len = dcr_utf8_decode(s + at, lx->len - at, NULL);
 		if (len)
 			fail(lx, at, out, "non-ASCII character '%.*s' outside a string or quoted "
 			     "identifier", (int)len, (const char *)s + at);

@@ -117,42 +117,6 @@ static enum dcr_err put(struct dcr_buf *out, const char *s)
 	return dcr_buf_append(out, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 character at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *out_cp)
-{
-	unsigned c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80) {
-		*out_cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	*out_cp = cp;
-	return len;
-}
 
 /* ---- CSV --------------------------------------------------------------- */
 
@@ -225,7 +189,7 @@ static enum dcr_err json_string(struct dcr_buf *out, const char *s, size_t n)
 	while (!err && i < n) {
 		char esc[8];
 		uint32_t cp;
-		size_t len = utf8_len(u + i, n - i, &cp);
+		size_t len = dcr_utf8_decode(u + i, n - i, &cp);
 
 		if (len > 1 || (len == 1 && cp >= 0x20 && cp != '"' && cp != '\\')) {
 			i += len;
@@ -314,7 +278,7 @@ struct cell {
 static size_t shown_char(const char *s, size_t n, char out[static 8], size_t *out_width)
 {
 	uint32_t cp;
-	size_t len = utf8_len((const unsigned char *)s, n, &cp);
+	size_t len = dcr_utf8_decode((const unsigned char *)s, n, &cp);
 
 	if (len == 0) {
 		memcpy(out, "\xef\xbf\xbd", 4);
