@@ -99,6 +99,7 @@ struct dcr_csv_options {
 	uint64_t max_rows;        /* 0: 2^32 - 2 */
 	size_t max_memory;        /* bytes the table may hold; 0: no cap */
 	unsigned threads;         /* parser threads; 0: online CPUs */
+	bool hide_values;         /* errors name line and column, never the value */
 };
 
 struct dcr_csv_reader;
@@ -239,6 +240,16 @@ enum dcr_err dcr_query_prepare(const struct dcr_catalog *cat, const char *sql, s
                                struct dcr_query **out, struct dcr_msg *msg) DCR_WUR;
 /* The bound form, for inspection (and, by the privacy layer, rewriting). */
 struct dcr_bquery *dcr_query_bound(struct dcr_query *q);
+/* For rewriting the bound query (the privacy layer): a new node in q's
+ * arena, zeroed but for kind, type and room for arg_count arguments; NULL
+ * when out of memory. */
+struct dcr_bexpr *dcr_query_new_expr(struct dcr_query *q, enum dcr_bexpr_kind kind,
+                                     enum dcr_type type, size_t arg_count);
+/* Adds agg (a DCR_BE_AGG over the rows of FROM) to the query's aggregates
+ * and marks the query aggregated; *out_index gets the index a DCR_BE_AGGREF
+ * uses. */
+enum dcr_err dcr_query_add_aggregate(struct dcr_query *q, struct dcr_bexpr *agg,
+                                     size_t *out_index) DCR_WUR;
 /* The columns of each table the query reads: used[rel][column] is true.
  * For loading only what a query needs; valid while q lives. */
 bool dcr_query_uses_column(const struct dcr_query *q, const char *table, const char *column);

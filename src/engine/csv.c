@@ -763,6 +763,7 @@ static enum dcr_err setup_header(struct dcr_csv_reader *r, const char *p, size_t
 	s->max_field = r->max_field;
 	s->id_fn = o->id_fn;
 	s->id_ctx = o->id_ctx;
+	s->hide_values = o->hide_values;
 	s->seed = engine_seed();
 
 	r->cols = calloc(s->nload ? s->nload : 1, sizeof(*r->cols));

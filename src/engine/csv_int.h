@@ -48,6 +48,7 @@ struct csv_schema {
 	dcr_id_fn id_fn;
 	void *id_ctx;
 	uint64_t seed;          /* for block dictionaries */
+	bool hide_values;       /* messages never show a field's value */
 };
 
 /* A dictionary local to one block: strings point into the block's data or

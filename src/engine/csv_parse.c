@@ -571,7 +571,10 @@ static void value_error(const struct csv_schema *s, struct verr *ve, size_t k, c
 	csv_show(shown, sizeof(shown), p, n);
 	ve->code = DCR_ERR_INVALID;
 	ve->pos = (size_t)(f0 - base);
-	snprintf(ve->text, sizeof(ve->text), ", column %s: %.200s: %s", name, what, shown);
+	if (s->hide_values)
+		snprintf(ve->text, sizeof(ve->text), ", column %s: %.200s", name, what);
+	else
+		snprintf(ve->text, sizeof(ve->text), ", column %s: %.200s: %s", name, what, shown);
 }
 
 /* The general path for the field of header column k at f: quoted fields,

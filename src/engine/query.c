@@ -81,3 +81,47 @@ void dcr_query_free(struct dcr_query *q)
 	dcr_arena_free(&q->arena);
 	free(q);
 }
+
+struct dcr_bexpr *dcr_query_new_expr(struct dcr_query *q, enum dcr_bexpr_kind kind,
+                                     enum dcr_type type, size_t arg_count)
+{
+	struct dcr_bexpr *e = dcr_arena_alloc(&q->arena, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->kind = kind;
+	e->type = type;
+	if (arg_count) {
+		e->args = dcr_arena_alloc(&q->arena, arg_count * sizeof(*e->args));
+		if (!e->args)
+			return NULL;
+		e->arg_count = arg_count;
+	}
+	return e;
+}
+
+static void mark_used(struct dcr_query *q, const struct dcr_bexpr *e)
+{
+	if (e->kind == DCR_BE_COLUMN && e->rel < q->bq.rel_count)
+		q->used[e->rel][e->column] = true;
+	for (size_t i = 0; i < e->arg_count; i++)
+		mark_used(q, e->args[i]);
+}
+
+enum dcr_err dcr_query_add_aggregate(struct dcr_query *q, struct dcr_bexpr *agg,
+                                     size_t *out_index)
+{
+	struct dcr_bquery *bq = &q->bq;
+	struct dcr_bexpr **aggs = dcr_arena_alloc(&q->arena, (bq->agg_count + 1) * sizeof(*aggs));
+
+	if (!aggs)
+		return DCR_ERR_NOMEM;
+	if (bq->agg_count)
+		memcpy(aggs, bq->aggs, bq->agg_count * sizeof(*aggs));
+	aggs[bq->agg_count] = agg;
+	bq->aggs = aggs;
+	*out_index = bq->agg_count++;
+	bq->aggregated = true;
+	mark_used(q, agg);
+	return DCR_OK;
+}

@@ -823,6 +823,28 @@ static void test_memory_accounting(void **state)
 
 /* ---- readers ---------------------------------------------------------- */
 
+static void test_hide_values(void **state)
+{
+	static const struct dcr_csv_column cols[] = {{"a", DCR_TYPE_INT}, {"b", DCR_TYPE_DATE}};
+	struct dcr_csv_options o = {.columns = cols, .column_count = 2};
+	struct dcr_table *t;
+	struct dcr_msg msg;
+
+	(void)state;
+	/* by default the value is shown; a clean room hides it from its errors */
+	expect_error("a,b\n1,2026-01-01\nsecret123,2026-01-02\n", &o, DCR_ERR_INVALID, "secret123");
+	o.hide_values = true;
+	assert_int_equal(load("a,b\n1,2026-01-01\nsecret123,2026-01-02\n", &o, &t, &msg),
+	                 DCR_ERR_INVALID);
+	tu_assert_msg(&msg, "line 3, column a");
+	if (strstr(msg.text, "secret"))
+		fail_msg("the value leaked into \"%s\"", msg.text);
+	assert_int_equal(load("a,b\n1,31/12/2026\n", &o, &t, &msg), DCR_ERR_INVALID);
+	tu_assert_msg(&msg, "column b");
+	if (strstr(msg.text, "31/12"))
+		fail_msg("the value leaked into \"%s\"", msg.text);
+}
+
 static void test_reader_after_error(void **state)
 {
 	struct dcr_csv_reader *r;
@@ -887,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_memory_accounting),
 		cmocka_unit_test(test_reader_after_error),
+		cmocka_unit_test(test_hide_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
