@@ -87,6 +87,17 @@ void dcr_seckey_derive(const struct dcr_seckey *key, const char *label,
                        const uint8_t *context, size_t context_size, uint8_t out[static 32]);
 void dcr_seckey_free(struct dcr_seckey *key);
 
+/* Bytes of an exported key pair: the Ed25519 seed, then the X25519 secret. */
+#define DCR_SECKEY_EXPORT_SIZE 64
+/* Appends the key pair's DCR_SECKEY_EXPORT_SIZE secret bytes to out and
+ * marks out secret (wiped when reset or freed). Only for keys that are then
+ * sealed (the clean room's own); a party's key lives in a key file
+ * (dcr_seckey_save). out is empty on error. */
+enum dcr_err dcr_seckey_export(const struct dcr_seckey *key, struct dcr_buf *out) DCR_WUR;
+/* The key pair from size bytes that dcr_seckey_export wrote. DCR_ERR_INVALID
+ * when size is not DCR_SECKEY_EXPORT_SIZE. */
+enum dcr_err dcr_seckey_import(const void *data, size_t size, struct dcr_seckey **out) DCR_WUR;
+
 /* ---- signatures ------------------------------------------------------- */
 
 /* Ed25519 signature of data by key. */

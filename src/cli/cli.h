@@ -44,6 +44,7 @@ int cmd_contract(int argc, char **argv);
 int cmd_verify_evidence(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 
 extern const char cmd_keygen_usage[];
@@ -51,5 +52,6 @@ extern const char cmd_contract_usage[];
 extern const char cmd_verify_evidence_usage[];
 extern const char cmd_demo_usage[];
 extern const char cmd_sql_usage[];
+extern const char cmd_serve_usage[];
 
 #endif

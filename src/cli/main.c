@@ -14,9 +14,7 @@
 const struct cli_command cli_commands[] = {
 	{"keygen", cmd_keygen, "make a party's signing and encryption key pair", cmd_keygen_usage},
 	{"contract", cmd_contract, "sign, verify, hash or show a contract", cmd_contract_usage},
-	{"serve", cmd_not_built, "run the clean room (inside the TEE)",
-	 "usage: dcr serve --contract FILE --data-dir DIR [--listen 127.0.0.1:8080]\n"
-	 "                 [--tee auto|sim|sgx|tdx|snp|azure-vtpm]\n" LATER},
+	{"serve", cmd_serve, "run the clean room (inside the TEE)", cmd_serve_usage},
 	{"attest", cmd_not_built, "verify a running clean room",
 	 "usage: dcr attest --server URL --contract FILE\n" LATER},
 	{"upload", cmd_not_built, "encrypt and upload a dataset",

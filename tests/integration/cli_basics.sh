@@ -17,7 +17,7 @@ has out "PREFIX.key"
 run 0 "$DCR" help contract
 has out "usage: dcr contract"
 run 2 "$DCR" help frobnicate
-for cmd in serve attest upload query audit budget; do
+for cmd in attest upload query audit budget; do
 	run 0 "$DCR" "$cmd" --help
 	has out "usage: dcr $cmd"
 	run 1 "$DCR" "$cmd"
