@@ -401,7 +401,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+DCR_PRINTF(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char text[512];
 	size_t n;
