@@ -1,0 +1,1 @@
+SELECT site, COUNT(*) FROM visits v JOIN purchases p ON v.email = p.email GROUP BY site

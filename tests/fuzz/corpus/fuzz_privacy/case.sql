@@ -1,0 +1,1 @@
+SELECT category, SUM(CASE WHEN day = '2026-01-05' THEN amount ELSE 0 END) FROM purchases GROUP BY category

@@ -1,0 +1,1 @@
+SELECT region, COUNT(*) AS n, SUM(views) FROM impressions GROUP BY region ORDER BY n DESC LIMIT 2

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM impressions HAVING COUNT(*) > 0 OR TRUE

@@ -1,0 +1,1 @@
+SELECT email, COUNT(*) FROM impressions GROUP BY email

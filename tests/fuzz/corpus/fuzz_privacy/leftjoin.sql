@@ -1,0 +1,1 @@
+SELECT i.region, COUNT(DISTINCT p.email), AVG(p.amount) FROM impressions i LEFT JOIN purchases p ON i.email = p.email GROUP BY 1 HAVING COUNT(*) > 1

@@ -1,0 +1,1 @@
+SELECT p.category, MIN(p.amount), MAX(i.views) FROM purchases p JOIN impressions i ON p.email = i.email JOIN visits v ON v.email = i.email WHERE p.day BETWEEN '2026-01-01' AND '2026-01-15' GROUP BY p.category
