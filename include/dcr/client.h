@@ -127,10 +127,11 @@ typedef void (*dcr_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
 /* The clean room's answer to an upload. */
 struct dcr_upload_answer {
-	uint64_t rows;
-	uint64_t bytes;
-	uint64_t audit_seq;
-	uint8_t content_hash[32];
+	uint64_t rows;                     /* rows it stored */
+	uint64_t bytes;                    /* bytes of CSV it stored */
+	uint64_t audit_seq;                /* its audit entry */
+	uint8_t content_hash[32];          /* SHA-256 of the CSV it stored */
+	uint64_t bytes_sent;               /* envelope bytes this side sent */
 };
 
 /* PUT /v1/datasets/NAME: reads the CSV from fd to its end, rewrites its ids
