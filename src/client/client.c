@@ -480,6 +480,8 @@ enum dcr_err client_audit_parse(const struct dcr_contract *c, const struct dcr_r
 	else
 		err = dcr_audit_verify_chain(texts, lens, sigs, count, &room->key, c->hash, msg);
 out:
+	if (err)
+		dcr_audit_log_free(out);
 	free(texts);
 	free(sigs);
 	free(lens);
