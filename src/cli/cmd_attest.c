@@ -54,7 +54,8 @@ static void print_room(const struct cli_client *cc, const struct dcr_room *room)
 		printf("%-15s SIMULATED, NOT SECURE: any host can make this evidence and read the\n"
 		       "%-15s clean room's memory; accepted only because the contract lists sim\n",
 		       "", "");
-	printf("%-15s %s\n", "debug:", cl->debug ? "yes" : "no");
+	if (room->tee != DCR_TEE_SIM)
+		printf("%-15s %s\n", "debug:", cl->debug ? "yes" : "no");
 	if (cl->timestamp) {
 		dcr_time_format(cl->timestamp, when);
 		printf("%-15s %s\n", "evidence time:", when);
