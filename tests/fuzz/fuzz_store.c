@@ -184,7 +184,8 @@ static void fuzz_log_bytes(const uint8_t *in, size_t size)
 }
 
 /* Mode 2: seal, mutate, open. Input: kind, position (4), amount, repeat (2),
- * plaintext (repeated to 4*repeat bytes if repeat is not 0). */
+ * plaintext. A repeat r other than 0 repeats the plaintext to within 32 bytes
+ * of (r % 4) whole chunks, where the chunking has its edge cases. */
 static void fuzz_sealed_roundtrip(const uint8_t *in, size_t size)
 {
 	struct dcr_buf sealed, mut, out;
@@ -203,7 +204,12 @@ static void fuzz_sealed_roundtrip(const uint8_t *in, size_t size)
 	repeat = (size_t)in[6] | (size_t)in[7] << 8;
 	in += 8;
 	size -= 8;
-	plain_size = repeat ? 4 * repeat : size;
+	plain_size = size;
+	if (repeat) {
+		long edge = (long)(repeat % 4) * SEAL_CHUNK_SIZE + (long)((repeat >> 2) % 65) - 32;
+
+		plain_size = edge < 0 ? 0 : (size_t)edge;
+	}
 	plain = malloc(plain_size ? plain_size : 1);
 	if (!plain)
 		abort();
