@@ -177,4 +177,27 @@ enum dcr_err dcr_envelope_seal(const struct dcr_pubkey *recipient, const void *d
 enum dcr_err dcr_envelope_open(const struct dcr_seckey *key, const void *data, size_t size,
                                size_t max, struct dcr_buf *out, struct dcr_msg *msg) DCR_WUR;
 
+/* ---- symmetric AEAD (sealed storage, docs/STORAGE.md) ------------------- */
+
+/* XChaCha20-Poly1305 (IETF): a 32-byte key, a 24-byte nonce, a 16-byte tag. */
+#define DCR_AEAD_KEY_SIZE 32
+#define DCR_AEAD_NONCE_SIZE 24
+#define DCR_AEAD_TAG_SIZE 16
+
+/* Encrypts size bytes of plain into out, which receives size +
+ * DCR_AEAD_TAG_SIZE bytes (ciphertext, then tag), authenticating ad_size
+ * bytes of ad as well. A nonce must never repeat under one key: draw it with
+ * dcr_random (192 bits make collisions negligible) or build it from a random
+ * prefix and a counter. out and plain must not overlap. */
+void dcr_aead_seal(uint8_t *out, const void *plain, size_t size, const void *ad, size_t ad_size,
+                   const uint8_t nonce[static DCR_AEAD_NONCE_SIZE],
+                   const uint8_t key[static DCR_AEAD_KEY_SIZE]);
+/* Decrypts size bytes (ciphertext and tag) into out (size - DCR_AEAD_TAG_SIZE
+ * bytes). DCR_ERR_VERIFY when size is under DCR_AEAD_TAG_SIZE or anything (key,
+ * nonce, ad, ciphertext, tag) differs from the sealing; out then holds zeros.
+ * out and cipher must not overlap. */
+enum dcr_err dcr_aead_open(uint8_t *out, const void *cipher, size_t size, const void *ad,
+                           size_t ad_size, const uint8_t nonce[static DCR_AEAD_NONCE_SIZE],
+                           const uint8_t key[static DCR_AEAD_KEY_SIZE]) DCR_WUR;
+
 #endif

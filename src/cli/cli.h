@@ -3,7 +3,9 @@
 #ifndef DCR_CLI_H
 #define DCR_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "dcr/util.h"
 
@@ -46,6 +48,11 @@ int cmd_demo(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
+int cmd_upload(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_budget(int argc, char **argv);
 
 extern const char cmd_keygen_usage[];
 extern const char cmd_contract_usage[];
@@ -53,5 +60,44 @@ extern const char cmd_verify_evidence_usage[];
 extern const char cmd_demo_usage[];
 extern const char cmd_sql_usage[];
 extern const char cmd_serve_usage[];
+extern const char cmd_attest_usage[];
+extern const char cmd_upload_usage[];
+extern const char cmd_query_usage[];
+extern const char cmd_audit_usage[];
+extern const char cmd_budget_usage[];
+
+/* ---- shared by the client commands (cli_client.c) ---- */
+
+struct dcr_contract;
+struct dcr_seckey;
+struct dcr_client;
+
+/* What a client command holds: the verified contract, the party's key,
+ * and a client whose clean room has been attested. */
+struct cli_client {
+	const char *cmd;                   /* the command's name, for messages */
+	const char *server;                /* from --server or DCR_SERVER */
+	const char *contract_path;
+	const char *key_path;
+	struct dcr_contract *contract;
+	struct dcr_seckey *key;
+	struct dcr_client *client;
+};
+
+/* Resolves --server, --contract and --key against DCR_SERVER, DCR_CONTRACT
+ * and DCR_KEY; a missing one is a usage error (exit 2). need_key: whether
+ * --key is required. Returns an exit code (0 to go on). */
+int cli_client_args(const char *cmd, bool need_key, struct cli_client *cc);
+/* Loads the contract (exit 1 when it cannot be read, 3 when it is invalid,
+ * expired or not signed by every party) and the key (exit 1; 3 when it is
+ * no party's). Returns an exit code. */
+int cli_client_load(struct cli_client *cc);
+/* Connects and verifies the clean room's evidence (exit 1 network, 2 bad
+ * URL, 3 verification). On success *out (optional) gets what it proved. */
+struct dcr_room;
+int cli_client_attest(struct cli_client *cc, struct dcr_room *out);
+void cli_client_close(struct cli_client *cc);
+/* Prints text to f with control characters (but tabs) shown as '?'. */
+void cli_print_clean(FILE *f, const char *text, size_t len);
 
 #endif

@@ -1,37 +1,48 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* dcr demo: the clean room flow on one machine with the simulated TEE —
- * two parties, a contract both sign, a clean room whose evidence they verify. */
+/* dcr demo: the whole clean room flow on this machine with the simulated
+ * TEE, running the same commands a user would type, and saying why. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dcr/attest.h"
-#include "dcr/client.h"
 #include "dcr/contract.h"
+#include "dcr/crypto.h"
 
 const char cmd_demo_usage[] =
 	"usage: dcr demo [--dir DIR]\n"
 	"\n"
-	"Runs the clean room flow on this machine with the built-in SIMULATED TEE,\n"
-	"which protects nothing and proves nothing about hardware: it is for trying\n"
-	"dcr out, never for real data.\n"
+	"Runs the whole clean room flow on this machine, with the built-in SIMULATED\n"
+	"TEE — which protects nothing and proves nothing about hardware: it is for\n"
+	"trying dcr out, never for real data. It runs the very commands a user types,\n"
+	"shows each one, and says what it proves:\n"
 	"\n"
-	"  1. makes two parties' keys (news: contributor; acme: contributor, analyst)\n"
-	"  2. writes a contract between them and has both sign it\n"
-	"  3. verifies the contract, and shows that one changed character breaks it\n"
-	"  4. starts a clean room identity inside the simulated TEE (fresh keys,\n"
-	"     evidence bound to the contract hash and those keys)\n"
-	"  5. verifies that evidence against the contract as a party would, and\n"
-	"     shows that evidence for other keys is refused\n"
+	"  1. two parties make keys: news (a publisher) and acme (a retailer)\n"
+	"  2. they write a contract and both sign it\n"
+	"  3. synthetic data: news's ad impressions and acme's purchases, keyed by\n"
+	"     e-mail addresses written differently at each party\n"
+	"  4. a clean room starts on 127.0.0.1 (dcr serve --tee sim)\n"
+	"  5. each party verifies it (dcr attest) and uploads (dcr upload)\n"
+	"  6. acme asks three questions (dcr query): one answered, one whose small\n"
+	"     group is suppressed, one refused by the contract's rules\n"
+	"  7. the audit log is fetched and verified (dcr audit)\n"
 	"\n"
 	"  --dir DIR   where to put the files (created; must not hold a previous demo)\n"
 	"              default: a new directory under $TMPDIR or /tmp\n"
 	"\n"
-	"The files stay there for you to inspect, e.g. dcr contract show DIR/contract.json\n";
+	"The files stay there afterwards, and the commands it printed work on them.\n";
+
+#define K 25 /* min_distinct_ids of the demo contract */
 
 static const char contract_template[] =
 	"{\n"
@@ -59,11 +70,9 @@ static const char contract_template[] =
 	"    ]}\n"
 	"  ],\n"
 	"  \"rules\": {\n"
-	"    \"min_distinct_ids\": 25,\n"
+	"    \"min_distinct_ids\": %d,\n"
 	"    \"joins\": [[\"impressions.email\", \"purchases.email\"]],\n"
-	"    \"aggregates\": [\"count\", \"count_distinct\", \"sum\", \"avg\"],\n"
-	"    \"dp\": {\"epsilon_per_analyst\": 3.0, \"epsilon_per_query\": 0.5,\n"
-	"           \"delta\": 1e-7, \"max_rows_per_id\": 10}\n"
+	"    \"aggregates\": [\"count\", \"count_distinct\", \"sum\", \"avg\"]\n"
 	"  },\n"
 	"  \"tee\": {\"accept\": [\"sim\"],\n"
 	"          \"measurements\": {\"sim\": {\"measurement\": \"%s\"}}}\n"
@@ -71,229 +80,288 @@ static const char contract_template[] =
 
 struct demo {
 	char dir[4096];
-	char path[4200];          /* scratch for file names */
-	struct dcr_seckey *news, *acme, *room;
-	struct dcr_contract *contract;
-	struct dcr_buf evidence;
-	struct dcr_msg msg;
+	char url[256];
+	pid_t server;
+	char exe[4096];
 };
 
-static const char *in_dir(struct demo *d, const char *name)
+static void say(const char *fmt, ...) DCR_PRINTF(1, 2);
+static void say(const char *fmt, ...)
 {
-	snprintf(d->path, sizeof(d->path), "%s/%s", d->dir, name);
-	return d->path;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
 }
 
 static void step(int n, const char *what)
 {
-	printf("\n%d. %s\n", n, what);
+	say("\n\033[1m%d. %s\033[0m\n", n, what);
 }
 
-static enum dcr_err make_dir(struct demo *d, const char *want)
+/* Runs `dcr ARGS...` in the demo directory, showing the command first;
+ * returns its exit code. */
+static int run(struct demo *d, char *const argv[])
+{
+	pid_t pid;
+	int status;
+
+	say("  $ dcr");
+	for (size_t i = 0; argv[i]; i++)
+		say(strchr(argv[i], ' ') || strchr(argv[i], '*') ? " \"%s\"" : " %s", argv[i]);
+	say("\n");
+	pid = fork();
+	if (pid < 0)
+		return EXIT_ERROR;
+	if (pid == 0) {
+		char *full[32] = {"dcr"};
+
+		for (size_t i = 0; argv[i] && i < 30; i++)
+			full[i + 1] = argv[i];
+		if (chdir(d->dir) < 0)
+			_exit(EXIT_ERROR);
+		execv(d->exe, full);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return EXIT_ERROR;
+	return WEXITSTATUS(status);
+}
+
+#define RUN(d, ...) run((d), (char *const[]){__VA_ARGS__, NULL})
+
+static int must(struct demo *d, int rc, int want, const char *what)
+{
+	(void)d;
+	if (rc == want)
+		return 0;
+	dcr_log_error("demo: %s exited %d, expected %d", what, rc, want);
+	return rc ? rc : EXIT_ERROR;
+}
+
+static enum dcr_err write_file(struct demo *d, const char *name, const char *text, size_t size,
+                               struct dcr_msg *msg)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	return dcr_file_write_atomic(path, text, size, 0644, 0, msg);
+}
+
+/* A deterministic generator, so every demo tells the same story. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static const char *const first_names[] = {"alice", "bob", "carol", "dave", "erin", "frank",
+                                          "grace", "heidi", "ivan", "judy", "mallory", "oscar",
+                                          "peggy", "rupert", "sybil", "trent", "victor", "wendy"};
+
+/* The same person's address, written as a party might: in a random mix of
+ * case and with stray spaces. */
+static void messy_email(char *out, size_t size, uint32_t person, bool messy)
+{
+	char clean[96];
+	size_t n;
+
+	n = (size_t)snprintf(clean, sizeof(clean), "%s.%u@example.%s",
+	                     first_names[person % 18], person, person % 3 ? "com" : "org");
+	if (!messy) {
+		snprintf(out, size, "%s", clean);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (rnd(3) == 0 && clean[i] >= 'a' && clean[i] <= 'z')
+			clean[i] = (char)(clean[i] - 32);
+	snprintf(out, size, "%s%s%s", rnd(4) == 0 ? "  " : "", clean, rnd(5) == 0 ? " " : "");
+}
+
+static enum dcr_err write_data(struct demo *d, size_t *out_imp, size_t *out_pur,
+                               struct dcr_msg *msg)
+{
+	static const char *const regions[] = {"north", "south", "east", "west"};
+	static const char *const categories[] = {"books", "games", "music", "garden"};
+	struct dcr_buf imp, pur;
+	enum dcr_err err = DCR_OK;
+	char email[128];
+
+	dcr_buf_init(&imp, 1 << 24);
+	dcr_buf_init(&pur, 1 << 24);
+	/* news saw people 0..2399; acme sold to people 1200..2999: 1200 in common */
+	err = dcr_buf_printf(&imp, "email,region,views\n");
+	for (uint32_t p = 0; !err && p < 2400; p++) {
+		messy_email(email, sizeof(email), p, true);
+		err = dcr_buf_printf(&imp, "%s,%s,%u\n", p % 97 == 0 ? "" : email,
+		                     regions[(p * 7 + rnd(2)) % 4], 1 + rnd(100));
+		(*out_imp)++;
+	}
+	if (!err)
+		err = dcr_buf_printf(&pur, "email,category,day,amount,note\n");
+	for (uint32_t p = 1200; !err && p < 3000; p++) {
+		int buys = 1 + (int)rnd(3);
+
+		for (int b = 0; !err && b < buys; b++) {
+			/* a handful of people buy yachts: too few to show on their own */
+			const char *cat = p % 120 == 7 ? "yachts" : categories[rnd(4)];
+
+			messy_email(email, sizeof(email), p, false);
+			err = dcr_buf_printf(&pur, "%s,%s,2026-%02u-%02u,%u.%02u,\"card, %s\"\n", email,
+			                     cat, 1 + rnd(12), 1 + rnd(28), 5 + rnd(400), rnd(100),
+			                     p % 2 ? "visa" : "cash");
+			(*out_pur)++;
+		}
+	}
+	if (!err)
+		err = write_file(d, "impressions.csv", (char *)imp.data, imp.size, msg);
+	if (!err)
+		err = write_file(d, "purchases.csv", (char *)pur.data, pur.size, msg);
+	dcr_buf_free(&imp);
+	dcr_buf_free(&pur);
+	return err;
+}
+
+static enum dcr_err write_contract(struct demo *d, struct dcr_msg *msg)
+{
+	struct dcr_pubkey news, acme;
+	char ln[DCR_PUBKEY_LINE_SIZE], la[DCR_PUBKEY_LINE_SIZE], expires[21], mhex[97], path[4200];
+	uint8_t m[48];
+	struct dcr_buf text;
+	enum dcr_err err;
+
+	snprintf(path, sizeof(path), "%s/news.pub", d->dir);
+	if ((err = dcr_pubkey_load(path, &news, msg)))
+		return err;
+	snprintf(path, sizeof(path), "%s/acme.pub", d->dir);
+	if ((err = dcr_pubkey_load(path, &acme, msg)))
+		return err;
+	if ((err = dcr_attest_self_measurement(m, msg)))
+		return err;
+	dcr_hex_encode(mhex, m, sizeof(m));
+	dcr_pubkey_format(&news, ln);
+	dcr_pubkey_format(&acme, la);
+	dcr_time_format(cli_now() + 365 * 86400, expires);
+	dcr_buf_init(&text, DCR_CONTRACT_MAX_SIZE);
+	err = dcr_buf_printf(&text, contract_template, expires, ln, la, K, mhex);
+	if (!err)
+		err = write_file(d, "contract.json", (char *)text.data, text.size, msg);
+	dcr_buf_free(&text);
+	return err;
+}
+
+/* Starts `dcr serve` in the background and waits for its ready line. */
+static int start_server(struct demo *d)
+{
+	char out_path[4200], log_path[4200], line[512] = "";
+	pid_t pid;
+
+	snprintf(out_path, sizeof(out_path), "%s/serve.out", d->dir);
+	snprintf(log_path, sizeof(log_path), "%s/serve.log", d->dir);
+	say("  $ dcr serve --contract contract.json --data-dir room --listen 127.0.0.1:0 "
+	    "--tee sim &\n");
+	pid = fork();
+	if (pid < 0)
+		return EXIT_ERROR;
+	if (pid == 0) {
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int l = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (o < 0 || l < 0 || chdir(d->dir) < 0 || dup2(o, 1) < 0 || dup2(l, 2) < 0)
+			_exit(EXIT_ERROR);
+		execl(d->exe, "dcr", "serve", "--contract", "contract.json", "--data-dir", "room",
+		      "--listen", "127.0.0.1:0", "--tee", "sim", (char *)NULL);
+		_exit(127);
+	}
+	d->server = pid;
+	/* the server prints one line when it is ready: wait up to 15 s for it */
+	for (int i = 0; i < 150; i++) {
+		FILE *f = fopen(out_path, "r");
+		int status;
+
+		if (f) {
+			bool got = fgets(line, sizeof(line), f) && strchr(line, '\n');
+
+			fclose(f);
+			if (got)
+				break;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			d->server = 0;
+			dcr_log_error("demo: the clean room did not start; see %s", log_path);
+			return EXIT_ERROR;
+		}
+		usleep(100 * 1000);
+	}
+	char *url = strstr(line, "http://");
+
+	if (!url) {
+		dcr_log_error("demo: the clean room did not say it was ready; see %s", log_path);
+		return EXIT_ERROR;
+	}
+	url[strcspn(url, " ,\n")] = '\0';
+	snprintf(d->url, sizeof(d->url), "%s", url);
+	say("  %s", line);
+	say("  (the clean room's own log: %s)\n", log_path);
+	return EXIT_OK;
+}
+
+static void stop_server(struct demo *d)
+{
+	int status;
+
+	if (d->server <= 0)
+		return;
+	kill(d->server, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(d->server, &status, WNOHANG) == d->server) {
+			d->server = 0;
+			return;
+		}
+		usleep(100 * 1000);
+	}
+	kill(d->server, SIGKILL);
+	waitpid(d->server, &status, 0);
+	d->server = 0;
+}
+
+static int make_dir(struct demo *d, const char *want)
 {
 	const char *base = getenv("TMPDIR");
 
 	if (want) {
 		snprintf(d->dir, sizeof(d->dir), "%s", want);
-		if (mkdir(d->dir, 0700) < 0 && errno != EEXIST)
-			return dcr_fail(&d->msg, DCR_ERR_IO, "%s: %s", d->dir, strerror(errno));
-		return DCR_OK;
+		if (mkdir(d->dir, 0700) < 0 && errno != EEXIST) {
+			dcr_log_error("%s: %s", d->dir, strerror(errno));
+			return EXIT_ERROR;
+		}
+	} else {
+		snprintf(d->dir, sizeof(d->dir), "%s/dcr-demo-XXXXXX",
+		         base && *base ? base : "/tmp");
+		if (!mkdtemp(d->dir)) {
+			dcr_log_error("%s: %s", d->dir, strerror(errno));
+			return EXIT_ERROR;
+		}
 	}
-	snprintf(d->dir, sizeof(d->dir), "%s/dcr-demo-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(d->dir))
-		return dcr_fail(&d->msg, DCR_ERR_IO, "%s: %s", d->dir, strerror(errno));
-	return DCR_OK;
-}
+	/* the children run from the demo directory; make it absolute */
+	{
+		char *abs_dir = realpath(d->dir, NULL);
 
-static enum dcr_err make_party(struct demo *d, const char *name, struct dcr_seckey **out)
-{
-	struct dcr_pubkey pub;
-	char line[DCR_PUBKEY_LINE_SIZE];
-	enum dcr_err err;
-
-	err = dcr_seckey_generate(out);
-	if (!err) {
-		snprintf(d->path, sizeof(d->path), "%s/%s", d->dir, name);
-		err = dcr_seckey_save(*out, d->path, &d->msg);
+		if (!abs_dir || strlen(abs_dir) >= sizeof(d->dir)) {
+			free(abs_dir);
+			dcr_log_error("%s: cannot resolve the directory", d->dir);
+			return EXIT_ERROR;
+		}
+		memcpy(d->dir, abs_dir, strlen(abs_dir) + 1);
+		free(abs_dir);
 	}
-	if (err)
-		return err;
-	dcr_seckey_public(*out, &pub);
-	dcr_pubkey_format(&pub, line);
-	printf("   %-5s %s/%s.key (secret, 0600), %s.pub\n", name, d->dir, name, name);
-	return DCR_OK;
-}
-
-/* Writes contract.json for the two parties, pinning this binary's measurement. */
-static enum dcr_err write_contract(struct demo *d)
-{
-	struct dcr_pubkey pn, pa;
-	char news[DCR_PUBKEY_LINE_SIZE], acme[DCR_PUBKEY_LINE_SIZE], expires[21];
-	uint8_t measurement[48];
-	char mhex[97];
-	struct dcr_buf text;
-	enum dcr_err err;
-
-	err = dcr_attest_self_measurement(measurement, &d->msg);
-	if (err)
-		return err;
-	dcr_hex_encode(mhex, measurement, sizeof(measurement));
-	dcr_seckey_public(d->news, &pn);
-	dcr_seckey_public(d->acme, &pa);
-	dcr_pubkey_format(&pn, news);
-	dcr_pubkey_format(&pa, acme);
-	dcr_time_format(cli_now() + 365 * 86400, expires);
-	dcr_buf_init(&text, DCR_CONTRACT_MAX_SIZE);
-	err = dcr_buf_printf(&text, contract_template, expires, news, acme, mhex);
-	if (!err)
-		err = dcr_file_write_atomic(in_dir(d, "contract.json"), text.data, text.size, 0644, 0,
-		                            &d->msg);
-	dcr_buf_free(&text);
-	if (err)
-		return err;
-	printf("   %s: parties news and acme, datasets impressions and purchases,\n"
-	       "   at least 25 distinct people per result row, TEE: sim only, pinned to\n"
-	       "   this dcr binary (SHA-384 %.16s...)\n",
-	       d->path, mhex);
-	return DCR_OK;
-}
-
-/* Each party loads the file, signs it and writes it back, as `dcr contract
- * sign` does. */
-static enum dcr_err sign_as(struct demo *d, struct dcr_seckey *key)
-{
-	const struct dcr_party *party = NULL;
-	struct dcr_contract *c = NULL;
-	struct dcr_buf out;
-	enum dcr_err err;
-
-	dcr_buf_init(&out, 0);
-	err = dcr_contract_load(in_dir(d, "contract.json"), cli_now(), 0, &c, &d->msg);
-	if (!err)
-		err = dcr_contract_sign(c, key, &party, &d->msg);
-	if (!err)
-		err = dcr_contract_serialize(c, &out);
-	if (!err)
-		err = dcr_file_write_atomic(d->path, out.data, out.size, 0644, DCR_WRITE_REPLACE,
-		                            &d->msg);
-	if (!err)
-		printf("   signed by %s\n", party->name);
-	dcr_buf_free(&out);
-	dcr_contract_free(c);
-	return err;
-}
-
-static enum dcr_err verify_contract(struct demo *d)
-{
-	char hex[65];
-	enum dcr_err err;
-
-	err = dcr_contract_load(in_dir(d, "contract.json"), cli_now(), 0, &d->contract, &d->msg);
-	if (!err)
-		err = dcr_contract_verify(d->contract, &d->msg);
-	if (err)
-		return err;
-	dcr_contract_hash_hex(d->contract, hex);
-	printf("   valid, signed by all %zu parties; contract hash %s\n", d->contract->party_count,
-	       hex);
-	return DCR_OK;
-}
-
-/* Changes one character of the signed contract in memory: it must fail. */
-static enum dcr_err show_contract_tamper(struct demo *d)
-{
-	struct dcr_contract *c = NULL;
-	struct dcr_msg why = {{0}};
-	struct dcr_buf text;
-	enum dcr_err err;
-	char *p;
-
-	err = dcr_file_read(in_dir(d, "contract.json"), DCR_CONTRACT_MAX_SIZE, &text, &d->msg);
-	if (err)
-		return err;
-	p = strstr((char *)text.data, "\"min_distinct_ids\": 25");
-	if (!p) {
-		dcr_buf_free(&text);
-		return dcr_fail(&d->msg, DCR_ERR_INTERNAL, "demo: contract layout unexpected");
-	}
-	p[strlen("\"min_distinct_ids\": 2")] = '1'; /* 25 -> 21 */
-	err = dcr_contract_parse((char *)text.data, text.size, cli_now(), 0, &c, &why);
-	if (!err)
-		err = dcr_contract_verify(c, &why);
-	dcr_contract_free(c);
-	dcr_buf_free(&text);
-	if (err != DCR_ERR_VERIFY)
-		return dcr_fail(&d->msg, DCR_ERR_INTERNAL,
-		                "demo: a tampered contract was not refused as it must be");
-	printf("   min_distinct_ids 25 -> 21: refused (%s)\n", why.text);
-	return DCR_OK;
-}
-
-static enum dcr_err start_room(struct demo *d)
-{
-	const struct dcr_attest_ops *sim = dcr_attest_find(DCR_TEE_SIM);
-	struct dcr_attest_env env = {.data_dir = d->path};
-	uint8_t report_data[DCR_REPORT_DATA_SIZE];
-	struct dcr_pubkey room;
-	char line[DCR_PUBKEY_LINE_SIZE];
-	enum dcr_err err;
-
-	if (!sim || !sim->evidence)
-		return dcr_fail(&d->msg, DCR_ERR_UNSUPPORTED, "demo: no sim backend in this build");
-	in_dir(d, "room");
-	if (mkdir(d->path, 0700) < 0 && errno != EEXIST)
-		return dcr_fail(&d->msg, DCR_ERR_IO, "%s: %s", d->path, strerror(errno));
-	/* In `dcr serve` these keys are made inside the TEE and never leave it. */
-	err = dcr_seckey_generate(&d->room);
-	if (err)
-		return err;
-	dcr_seckey_public(d->room, &room);
-	dcr_pubkey_format(&room, line);
-	dcr_attest_report_data(d->contract->hash, &room, report_data);
-	dcr_buf_init(&d->evidence, DCR_EVIDENCE_MAX_SIZE);
-	err = sim->evidence(&env, report_data, &d->evidence, &d->msg);
-	if (err)
-		return err;
-	printf("   clean room keys, made inside the TEE: %s\n"
-	       "   evidence: %zu bytes of sim evidence whose report data is\n"
-	       "   SHA-512(contract hash, the room's two public keys)\n",
-	       line, d->evidence.size);
-	return DCR_OK;
-}
-
-static enum dcr_err verify_room(struct demo *d)
-{
-	struct dcr_attest_claims claims;
-	struct dcr_pubkey room, other;
-	struct dcr_seckey *impostor = NULL;
-	struct dcr_msg why = {{0}};
-	char hex[97];
-	enum dcr_err err;
-
-	dcr_seckey_public(d->room, &room);
-	err = dcr_client_check_evidence(d->contract, DCR_TEE_SIM, d->evidence.data,
-	                                d->evidence.size, &room, NULL, &claims, &d->msg);
-	if (err)
-		return err;
-	dcr_hex_encode(hex, claims.measurements[0].value, claims.measurements[0].size);
-	printf("   verified: TEE kind sim is accepted by the contract; measurement\n"
-	       "   %.16s... matches its pin; the report data binds this contract and\n"
-	       "   these keys, so data sealed to them reaches only this clean room\n",
-	       hex);
-
-	/* The same evidence presented with other keys must be refused. */
-	err = dcr_seckey_generate(&impostor);
-	if (err)
-		return err;
-	dcr_seckey_public(impostor, &other);
-	dcr_seckey_free(impostor);
-	err = dcr_client_check_evidence(d->contract, DCR_TEE_SIM, d->evidence.data,
-	                                d->evidence.size, &other, NULL, NULL, &why);
-	if (err != DCR_ERR_VERIFY)
-		return dcr_fail(&d->msg, DCR_ERR_INTERNAL,
-		                "demo: evidence for other keys was not refused as it must be");
-	printf("   the same evidence offered with other keys: refused (%s)\n", why.text);
-	return DCR_OK;
+	return EXIT_OK;
 }
 
 int cmd_demo(int argc, char **argv)
@@ -303,12 +371,15 @@ int cmd_demo(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct demo d;
+	struct dcr_msg msg = {{0}};
 	const char *want_dir = NULL;
-	enum dcr_err err;
-	int c;
+	size_t n_imp = 0, n_pur = 0;
+	struct timespec start, end;
+	ssize_t n;
+	int c, rc = EXIT_OK;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&d, 0, sizeof(d));
-	dcr_buf_init(&d.evidence, 0);
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:", opts, NULL)) != -1) {
@@ -318,55 +389,116 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
-
-	printf("dcr demo: the clean room flow on a SIMULATED TEE\n"
-	       "!! The simulated TEE is NOT SECURE: it protects nothing and proves nothing !!\n"
-	       "!! about hardware. Use it to try dcr out, never for real data.            !!\n");
-	err = make_dir(&d, want_dir);
-	if (err)
-		goto out;
-	printf("files: %s\n", d.dir);
-
-	step(1, "two parties make their keys (dcr keygen)");
-	err = make_party(&d, "news", &d.news);
-	if (!err)
-		err = make_party(&d, "acme", &d.acme);
-	if (err)
-		goto out;
-	step(2, "they write a contract and both sign it (dcr contract sign)");
-	err = write_contract(&d);
-	if (!err)
-		err = sign_as(&d, d.news);
-	if (!err)
-		err = sign_as(&d, d.acme);
-	if (err)
-		goto out;
-	step(3, "the contract is verified (dcr contract verify)");
-	err = verify_contract(&d);
-	if (!err)
-		err = show_contract_tamper(&d);
-	if (err)
-		goto out;
-	step(4, "the clean room starts inside the (simulated) TEE");
-	err = start_room(&d);
-	if (err)
-		goto out;
-	step(5, "each party verifies the clean room against the contract (dcr attest)");
-	err = verify_room(&d);
-	if (err)
-		goto out;
-	printf("\ndone. Not built yet: the server itself (dcr serve), encrypted uploads,\n"
-	       "privacy-checked queries and the audit log; they arrive in later releases.\n"
-	       "Look around: dcr contract show %s/contract.json\n", d.dir);
-out:
-	dcr_buf_free(&d.evidence);
-	dcr_contract_free(d.contract);
-	dcr_seckey_free(d.news);
-	dcr_seckey_free(d.acme);
-	dcr_seckey_free(d.room);
-	if (err) {
-		dcr_msg_prefix(&d.msg, "demo failed: ");
-		return cli_fail(err, &d.msg);
+	n = readlink("/proc/self/exe", d.exe, sizeof(d.exe) - 1);
+	if (n <= 0) {
+		dcr_log_error("demo: cannot find the dcr executable");
+		return EXIT_ERROR;
 	}
-	return EXIT_OK;
+	d.exe[n] = '\0';
+	if ((rc = make_dir(&d, want_dir)))
+		return rc;
+
+	say("dcr demo: a publisher (news) and a retailer (acme) learn how many of acme's\n"
+	    "customers saw news's campaign, without either seeing the other's data.\n\n"
+	    "!! This demo uses the SIMULATED TEE: it protects nothing and proves nothing !!\n"
+	    "!! about hardware. Use it to try dcr out, never for real data.            !!\n\n"
+	    "files: %s\n",
+	    d.dir);
+
+	step(1, "each party makes its key pair, on its own machine");
+	if ((rc = must(&d, RUN(&d, "keygen", "--out", "news"), 0, "keygen news")) ||
+	    (rc = must(&d, RUN(&d, "keygen", "--out", "acme"), 0, "keygen acme")))
+		goto out;
+
+	step(2, "they agree on a contract — data, rules, TEE — and both sign it");
+	if (write_contract(&d, &msg)) {
+		rc = cli_fail(DCR_ERR_IO, &msg);
+		goto out;
+	}
+	say("  wrote contract.json: impressions (news) and purchases (acme) joined on e-mail;\n"
+	    "  answers only as aggregates over at least %d people; this dcr binary pinned\n"
+	    "  as the only code allowed to run it (see docs/CONTRACT.md)\n",
+	    K);
+	if ((rc = must(&d, RUN(&d, "contract", "sign", "contract.json", "--key", "news.key"), 0,
+	               "contract sign")) ||
+	    (rc = must(&d, RUN(&d, "contract", "sign", "contract.json", "--key", "acme.key"), 0,
+	               "contract sign")) ||
+	    (rc = must(&d, RUN(&d, "contract", "verify", "contract.json"), 0, "contract verify")))
+		goto out;
+
+	step(3, "each has its own data, with e-mails written its own way");
+	if (write_data(&d, &n_imp, &n_pur, &msg)) {
+		rc = cli_fail(DCR_ERR_IO, &msg);
+		goto out;
+	}
+	say("  impressions.csv (news): %zu rows, e.g. \"  Alice.0@Example.org \" with stray\n"
+	    "  capitals and spaces, a few without an address; purchases.csv (acme): %zu rows,\n"
+	    "  clean lowercase addresses. 1,200 people are in both.\n",
+	    n_imp, n_pur);
+
+	step(4, "the operator starts the clean room (here: simulated, on 127.0.0.1)");
+	if ((rc = start_server(&d)))
+		goto out;
+
+	step(5, "news checks the clean room before sending anything: code, contract, keys");
+	if ((rc = must(&d, RUN(&d, "attest", "--server", d.url, "--contract", "contract.json"), 0,
+	               "attest")))
+		goto out;
+
+	step(6, "each party uploads: ids normalised and hashed locally, then encrypted");
+	if ((rc = must(&d, RUN(&d, "upload", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "news.key", "--dataset", "impressions",
+	                       "impressions.csv"),
+	               0, "upload impressions")) ||
+	    (rc = must(&d, RUN(&d, "upload", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "acme.key", "--dataset", "purchases", "purchases.csv"),
+	               0, "upload purchases")))
+		goto out;
+	say("  the messy and the clean spellings hashed to the same ids: they will match\n");
+
+	step(7, "acme asks: how many of my customers saw the campaign, per region?");
+	if ((rc = must(&d, RUN(&d, "query", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "acme.key", "--format", "table",
+	                       "SELECT i.region, COUNT(DISTINCT i.email) AS people, "
+	                       "SUM(p.amount) AS spend FROM impressions i JOIN purchases p "
+	                       "ON i.email = p.email GROUP BY i.region ORDER BY i.region"),
+	               0, "query")))
+		goto out;
+	say("  the answer is signed by the clean room's attested key; dcr checked the\n"
+	    "  signature and its receipt before printing it\n");
+
+	step(8, "and per category? The 'yachts' group has too few people: it is dropped");
+	if ((rc = must(&d, RUN(&d, "query", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "acme.key", "--format", "table",
+	                       "SELECT p.category, COUNT(DISTINCT i.email) AS people FROM "
+	                       "impressions i JOIN purchases p ON i.email = p.email "
+	                       "GROUP BY p.category ORDER BY p.category"),
+	               0, "query")))
+		goto out;
+	say("  (no yachts row: fewer than %d people, so it leaves no trace — not even a count)\n",
+	    K);
+
+	step(9, "acme tries to see the people themselves: the contract refuses");
+	if ((rc = must(&d, RUN(&d, "query", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "acme.key",
+	                       "SELECT i.email, COUNT(*) AS n FROM impressions i GROUP BY i.email"),
+	               EXIT_REFUSED, "the refused query")))
+		goto out;
+	say("  refused with exit code %d, and nothing ran\n", EXIT_REFUSED);
+
+	step(10, "news reads the audit log: every upload and query, chained and signed");
+	if ((rc = must(&d, RUN(&d, "audit", "--server", d.url, "--contract", "contract.json",
+	                       "--key", "news.key"),
+	               0, "audit")))
+		goto out;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	say("\ndone in %.1f s. The clean room stops now; its sealed data stays in %s/room.\n"
+	    "Try the commands above yourself from %s (start the clean room again with the\n"
+	    "dcr serve line of step 4).\n",
+	    (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9,
+	    d.dir, d.dir);
+out:
+	stop_server(&d);
+	return rc;
 }

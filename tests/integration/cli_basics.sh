@@ -20,9 +20,25 @@ run 2 "$DCR" help frobnicate
 for cmd in attest upload query audit budget; do
 	run 0 "$DCR" "$cmd" --help
 	has out "usage: dcr $cmd"
-	run 1 "$DCR" "$cmd"
-	has err "not built yet"
 done
+# the client commands: a missing flag is a usage error, before any network
+unset DCR_SERVER DCR_CONTRACT DCR_KEY
+for cmd in attest upload query audit budget; do
+	run 2 "$DCR" "$cmd"
+	has err "is required"
+	run 2 "$DCR" "$cmd" --server http://127.0.0.1:1 --bogus
+	has err "unknown option '--bogus'"
+done
+# no clean room there: exit 1, saying so
+"$DCR" demo --dir demo >/dev/null 2>&1 || fail "dcr demo failed"
+run 1 "$DCR" attest --server 127.0.0.1:1 --contract demo/contract.json
+has err "cannot connect to the clean room at http://127.0.0.1:1"
+run 1 "$DCR" budget --server 127.0.0.1:1 --contract demo/contract.json --key demo/acme.key
+has err "cannot connect"
+run 2 "$DCR" attest --server ftp://127.0.0.1:1 --contract demo/contract.json
+has err "only http:// and https://"
+run 1 "$DCR" attest --server 127.0.0.1:1 --contract no-such.json
+has err "no-such.json"
 
 # keygen: the secret file is 0600 even under a permissive umask
 umask 000

@@ -6,18 +6,23 @@
 run 0 "$DCR" demo --dir "$T/d"
 has out "SIMULATED TEE"
 has out "NOT SECURE"
-has out "signed by news"
-has out "signed by acme"
+has out "signed contract demo-news-x-acme as news"
+has out "signed contract demo-news-x-acme as acme"
 has out "valid, signed by all 2 parties"
-has out "min_distinct_ids 25 -> 21: refused"
-has out "evidence: 224 bytes"
-has out "matches its pin"
-has out "offered with other keys: refused"
-has out "step 4 (report data)"
+has out "dcr: serving contract demo-news-x-acme"
+has out "(pinned by the contract: matches)"
+has out "the evidence binds this contract's hash and the room key"
+has out "uploaded:      impressions"
+has out "uploaded:      purchases"
+has out "east   |"
+has out "no yachts row"
+has out "refused with exit code 4"
+has out "verified: 6 entries"
 has err "SIMULATED"
 
 # what it left is what the real commands accept
-for f in news.key news.pub acme.key acme.pub contract.json room/sim-platform.key; do
+for f in news.key news.pub acme.key acme.pub contract.json room/sim-platform.key \
+	room/room.sealed room/contract.sealed room/audit.log room/datasets/impressions.sealed; do
 	[ -f "$T/d/$f" ] || fail "demo did not leave $f"
 done
 [ "$(stat -c %a "$T/d/news.key")" = 600 ] || fail "news.key is not 0600"
