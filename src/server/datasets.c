@@ -209,6 +209,21 @@ void server_datasets_load(struct dcr_server *s)
 		load_one(s, &s->datasets[i]);
 }
 
+/* The log was opened with the room's key, so it is this room's: its first
+ * entry must also say it is this contract's (the start entry). */
+static bool first_is_start(struct dcr_server *s, json_t *entries)
+{
+	const char *text = json_string_value(json_object_get(json_array_get(entries, 0), "text"));
+	json_t *e = text ? json_loads(text, 0, NULL) : NULL;
+	const char *action = json_string_value(json_object_get(e, "action"));
+	const char *contract = json_string_value(json_object_get(e, "contract"));
+	bool ok = action && !strcmp(action, "start") && contract &&
+	          !strcmp(contract, s->contract_hex);
+
+	json_decref(e);
+	return ok;
+}
+
 /* Each loaded dataset's content hash must be the last one the audit log
  * records for it. A crash after an upload's commit and before its audit
  * entry leaves one that is not, and so does an operator who puts an older
@@ -232,6 +247,13 @@ enum dcr_err server_datasets_reconcile(struct dcr_server *s, struct dcr_msg *msg
 	}
 	root = json_loadb((const char *)b.data, b.size, 0, NULL);
 	entries = json_object_get(root, "entries");
+	if (!first_is_start(s, entries)) {
+		err = dcr_fail(msg, DCR_ERR_VERIFY,
+		               "audit.log: its first entry is not the start of a clean room for "
+		               "contract %.16s...",
+		               s->contract_hex);
+		goto out;
+	}
 	for (i = 0; i < json_array_size(entries); i++) {
 		const char *text = json_string_value(json_object_get(json_array_get(entries, i),
 		                                                     "text"));

@@ -457,6 +457,19 @@ static enum dcr_err load_contract(struct dcr_server *s, const char *path, struct
 	return DCR_OK;
 }
 
+/* Temporary files of writes a crash interrupted: never read, only space.
+ * Safe only while nothing writes there: the directory is locked first. */
+static void sweep(const char *dir)
+{
+	struct dcr_msg msg = {{0}};
+	size_t n = 0;
+
+	if (dcr_seal_sweep(dir, &n, &msg))
+		dcr_log_warn("%s: %s", dir, msg.text);
+	else if (n)
+		dcr_log_info("%s: removed %zu unfinished temporary file(s)", dir, n);
+}
+
 /* One clean room per data directory: a second one would sweep away the
  * first one's uploads in progress. The lock lasts as long as the fd. */
 static enum dcr_err lock_dir(struct dcr_server *s, struct dcr_msg *msg)
@@ -823,6 +836,10 @@ enum dcr_err dcr_server_start(const struct dcr_server_options *o, struct dcr_ser
 		err = dcr_fail(msg, DCR_ERR_NOMEM, "out of memory");
 	if (!err)
 		err = make_dir(dir, msg);
+	if (!err) {
+		sweep(s->data_dir);
+		sweep(dir);
+	}
 	free(dir);
 	if (err)
 		goto out;

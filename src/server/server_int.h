@@ -178,8 +178,10 @@ enum dcr_err server_datasets_init(struct dcr_server *s, struct dcr_msg *msg) DCR
 /* Loads every stored dataset; one that cannot be read is logged and left
  * absent. */
 void server_datasets_load(struct dcr_server *s);
-/* Records recovered uploads: a stored dataset whose content hash no audit
- * entry names (a crash between its commit and its audit entry). */
+/* Checks that the audit log starts as this contract's clean room
+ * (DCR_ERR_VERIFY), and records recovered uploads: a stored dataset that is
+ * not the version the log last names (a crash between its commit and its
+ * audit entry, or an older file put back). */
 enum dcr_err server_datasets_reconcile(struct dcr_server *s, struct dcr_msg *msg) DCR_WUR;
 void server_datasets_free(struct dcr_server *s);
 struct server_dataset *server_dataset_find(struct dcr_server *s, const char *name);

@@ -53,7 +53,9 @@ sleep 0.4
 kill -9 "$PID"
 wait "$PID" 2>/dev/null
 wait "$upload" 2>/dev/null
+ls "$T/d/datasets" | grep -q '\.tmp\.' || fail "no upload was under way at the kill"
 start_server "$T/d"
+ls "$T/d/datasets" | grep '\.tmp\.' && fail "the interrupted upload's file is still there"
 [ "$(count imp)" = 400 ] || fail "an interrupted upload changed impressions"
 audit_check
 [ "$(grep -c '"action":"upload"' "$T/out")" = 2 ] || fail "an interrupted upload is in the log"

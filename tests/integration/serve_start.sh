@@ -137,6 +137,11 @@ hc flip "$T/d3/room.sealed" mid || fail "flip"
 run 3 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d3" --tee sim --listen 127.0.0.1:0
 has err "room.sealed cannot be unsealed"
 
+cp -r "$T/d" "$T/d5"
+hc flip "$T/d5/audit.log" mid || fail "flip"
+run 3 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d5" --tee sim --listen 127.0.0.1:0
+has err "audit.log"
+
 # a port in use; a data directory in use
 start_server "$T/d"
 run 1 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee sim --listen 127.0.0.1:0
