@@ -181,6 +181,12 @@ bool attest_vtpm_probe(const uint8_t *evidence, size_t size);
 enum dcr_err attest_vtpm_verify(const uint8_t *evidence, size_t size,
                                 const struct dcr_attest_verify_opts *opts,
                                 struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
+/* attest_vtpm_verify with the SNP trust anchors of products (NULL: the
+ * built-in ones; tests pass a chain of their own). */
+enum dcr_err attest_vtpm_verify_with(const uint8_t *evidence, size_t size,
+                                     const struct dcr_attest_verify_opts *opts,
+                                     const struct snp_product *products,
+                                     struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
 /* Steps 2-3: the HCL header, IgvmRequestData and that the hardware report's
  * report data is the hash of the runtime data. */
 enum dcr_err attest_vtpm_hcl_parse(const uint8_t *hcl, size_t size, struct vtpm_hcl *out,

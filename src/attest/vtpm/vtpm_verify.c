@@ -485,7 +485,8 @@ static void hcl_facts(const struct vtpm_hcl *h, struct dcr_attest_claims *c)
 /* Step 9: the hardware report. SNP: verified with the VCEK; its claims'
  * info goes into out. TDX: never verified here. */
 static enum dcr_err check_hw_report(const struct vtpm_hcl *h, const uint8_t *vcek,
-                                    size_t vcek_size, const char *vcek_source, int64_t at,
+                                    size_t vcek_size, const char *vcek_source,
+                                    const struct snp_product *products, int64_t at,
                                     struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
 	struct dcr_attest_claims snp;
@@ -502,7 +503,7 @@ static enum dcr_err check_hw_report(const struct vtpm_hcl *h, const uint8_t *vce
 		                "azure-vtpm: step 9 (hardware report): no VCEK: the SNP report "
 		                "cannot be verified without the chip's VCEK certificate (section 5 "
 		                "of the container, or --vcek): NOT verified");
-	err = attest_snp_verify_report(h->hw_report, vcek, vcek_size, vcek_source, NULL, at,
+	err = attest_snp_verify_report(h->hw_report, vcek, vcek_size, vcek_source, products, at,
 	                               &snp, msg);
 	if (err) {
 		dcr_msg_prefix(msg, "azure-vtpm: step 9 (hardware report): ");
@@ -519,6 +520,14 @@ static enum dcr_err check_hw_report(const struct vtpm_hcl *h, const uint8_t *vce
 enum dcr_err attest_vtpm_verify(const uint8_t *evidence, size_t size,
                                 const struct dcr_attest_verify_opts *opts,
                                 struct dcr_attest_claims *out, struct dcr_msg *msg)
+{
+	return attest_vtpm_verify_with(evidence, size, opts, NULL, out, msg);
+}
+
+enum dcr_err attest_vtpm_verify_with(const uint8_t *evidence, size_t size,
+                                     const struct dcr_attest_verify_opts *opts,
+                                     const struct snp_product *products,
+                                     struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
 	const uint8_t *sec[VTPM_SECTION_COUNT];
 	size_t sec_size[VTPM_SECTION_COUNT], pos = VTPM_MAGIC_SIZE;
@@ -584,7 +593,8 @@ enum dcr_err attest_vtpm_verify(const uint8_t *evidence, size_t size,
 		vcek_source = "given by the verifier (--vcek)";
 	}
 	out->tee = DCR_TEE_AZURE_VTPM;
-	err = check_hw_report(&hcl, vcek, vcek_size, vcek_source, opts ? opts->at : 0, out, msg);
+	err = check_hw_report(&hcl, vcek, vcek_size, vcek_source, products, opts ? opts->at : 0,
+	                      out, msg);
 	if (err)
 		goto out;
 
@@ -651,5 +661,6 @@ enum dcr_err dcr_attest_azure_hcl_inspect(const uint8_t *hcl, size_t size,
 	attest_vtpm_runtime_free(&rt);
 	hw_report_facts(&h, out);
 	return check_hw_report(&h, opts ? opts->vcek : NULL, opts ? opts->vcek_size : 0,
-	                       "given by the verifier (--vcek)", opts ? opts->at : 0, out, msg);
+	                       "given by the verifier (--vcek)", NULL, opts ? opts->at : 0, out,
+	                       msg);
 }
