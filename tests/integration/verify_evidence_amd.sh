@@ -149,4 +149,51 @@ flip "$T/c.bin" "$T/c-flip.bin" 0x7c  # the SNP report_data inside the HCL repor
 run 3 "$DCR" verify-evidence "$T/c-flip.bin"
 has err "azure-vtpm: step 3 (runtime data)"
 
+# A container whose TPM part is signed here (with the openssl command line
+# and Python, independently of dcr) by an AK put in a synthetic runtime data
+# JSON, around the real Milan report re-bound to that JSON: steps 1-8 pass,
+# and the SNP report's signature (step 9) must fail, as the report changed.
+if command -v openssl >/dev/null 2>&1; then
+	openssl genrsa -out "$T/ak.pem" 2048 2>/dev/null || fail "openssl genrsa"
+	N=$(openssl rsa -in "$T/ak.pem" -noout -modulus | cut -d= -f2)
+	python3 - "$D" "$N" "$T" <<'EOF' || fail "could not assemble the synthetic container"
+import base64, hashlib, struct, subprocess, sys
+D, N, T = sys.argv[1:4]
+rd = lambda n: open(f"{D}/{n}", "rb").read()
+b64u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+hcl_real, rep, vcek = rd("azure_hcl_report_snp.bin"), rd("snp_report_milan.bin"), rd("snp_vcek_milan.der")
+pcrs, q = rd("azure_vtpm_tpm_quote.pcrs_sha256_0-23.bin"), rd("azure_vtpm_tpm_quote.tpms_attest.bin")
+ud = bytes([0xa5]) + bytes([0x5a]) * 63
+js = ('{"keys":[{"kid":"HCLAkPub","kty":"RSA","e":"AQAB","n":"%s"}],"user-data":"%s"}'
+      % (b64u(bytes.fromhex(N)), ud.hex().upper())).encode()
+r = bytearray(rep)
+r[0x50:0x90] = hashlib.sha256(js).digest() + bytes(32)
+head = bytearray(hcl_real[:0x20]) + r + struct.pack("<5I", 20 + len(js), 1, 2, 1, len(js))
+struct.pack_into("<I", head, 8, 0x4C0 + 20 + len(js))
+# the real quote's header, signer name, clock and firmware; our extraData and digest
+att = (q[:42] + b"\x00\x20" + hashlib.sha256(ud).digest() + q[0x35:0x58] + b"\x00\x20"
+       + hashlib.sha256(pcrs).digest())
+open(f"{T}/att.bin", "wb").write(att)
+subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{T}/ak.pem", "-out", f"{T}/sig.bin",
+                f"{T}/att.bin"], check=True)
+sig = open(f"{T}/sig.bin", "rb").read()
+c = lambda parts: b"DCRVTPM1" + b"".join(struct.pack("<I", len(p)) + p for p in parts)
+open(f"{T}/syn.bin", "wb").write(c([bytes(head) + js, att, sig, pcrs, vcek]))
+open(f"{T}/syn-novcek.bin", "wb").write(c([bytes(head) + js, att, sig, pcrs, b""]))
+EOF
+	run 3 "$DCR" verify-evidence "$T/syn.bin" "$AT"
+	has err "azure-vtpm: step 9 (hardware report): snp: step 6 (signature)"
+	run 3 "$DCR" verify-evidence "$T/syn-novcek.bin" "$AT"
+	has err "azure-vtpm: step 9 (hardware report): no VCEK"
+	size=$(stat -c %s "$T/syn.bin")
+	flip "$T/syn.bin" "$T/syn-flip.bin" $((size - 1360 - 4 - 768 - 4 - 10)) # the signature
+	run 3 "$DCR" verify-evidence "$T/syn-flip.bin" "$AT"
+	has err "azure-vtpm: step 6 (quote signature)"
+	flip "$T/syn.bin" "$T/syn-flip.bin" $((size - 1360 - 4 - 100)) # PCR 20
+	run 3 "$DCR" verify-evidence "$T/syn-flip.bin" "$AT"
+	has err "azure-vtpm: step 8 (pcrs)"
+else
+	echo "note: no openssl command; the synthetic container checks are skipped"
+fi
+
 done_ok
