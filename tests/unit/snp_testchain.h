@@ -137,12 +137,15 @@ static inline void tc_ext_int(X509 *x, const char *oid, long value)
 	ASN1_INTEGER_free(n);
 }
 
-/* A chain whose VCEK is for chip_id at tcb (Milan layout: bl, tee at 0, 1;
- * snp, ucode at 6, 7). */
-static inline void tc_chain_make(struct tc_chain *c, const uint8_t chip_id[64],
-                                 const uint8_t tcb[8])
+/* A chain for product ("Milan" or "Turin") whose VCEK is for chip_id at tcb
+ * (Milan layout: bl, tee, snp, ucode at 0, 1, 6, 7; Turin: fmc, bl, tee,
+ * snp, ucode at 0, 1, 2, 3, 7, and a hwID of the chip id's first 8 bytes). */
+static inline void tc_chain_make_product(struct tc_chain *c, const char *name,
+                                         const uint8_t chip_id[64], const uint8_t tcb[8])
 {
-	static const uint8_t product[] = {0x16, 0x08, 'M', 'i', 'l', 'a', 'n', '-', 'B', '0'};
+	bool turin = !strcmp(name, "Turin");
+	uint8_t product[16] = {0x16, 0x08};
+	char ark_cn[32], ask_cn[32];
 	BIO *bio = BIO_new(BIO_s_mem());
 	unsigned char *der = NULL;
 	char *text;
@@ -156,17 +159,29 @@ static inline void tc_chain_make(struct tc_chain *c, const uint8_t chip_id[64],
 	assert_non_null(c->ark_key);
 	assert_non_null(c->ask_key);
 	assert_non_null(c->vcek_key);
-	c->ark = tc_cert("ARK-Milan", "ARK-Milan", c->ark_key);
+	assert_true(strlen(name) == 5);
+	snprintf(ark_cn, sizeof(ark_cn), "ARK-%s", name);
+	snprintf(ask_cn, sizeof(ask_cn), "SEV-%s", name);
+	memcpy(product + 2, name, 5);
+	memcpy(product + 7, "-B0", 3);
+	c->ark = tc_cert(ark_cn, ark_cn, c->ark_key);
 	tc_sign_pss(c->ark, c->ark_key);
-	c->ask = tc_cert("SEV-Milan", "ARK-Milan", c->ask_key);
+	c->ask = tc_cert(ask_cn, ark_cn, c->ask_key);
 	tc_sign_pss(c->ask, c->ark_key);
-	c->vcek = tc_cert("SEV-VCEK", "SEV-Milan", c->vcek_key);
-	tc_ext(c->vcek, "1.3.6.1.4.1.3704.1.2", product, sizeof(product));
-	tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.1", tcb[0]);
-	tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.2", tcb[1]);
-	tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.3", tcb[6]);
+	c->vcek = tc_cert("SEV-VCEK", ask_cn, c->vcek_key);
+	tc_ext(c->vcek, "1.3.6.1.4.1.3704.1.2", product, 10);
+	if (turin) {
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.9", tcb[0]);
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.1", tcb[1]);
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.2", tcb[2]);
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.3", tcb[3]);
+	} else {
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.1", tcb[0]);
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.2", tcb[1]);
+		tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.3", tcb[6]);
+	}
 	tc_ext_int(c->vcek, "1.3.6.1.4.1.3704.1.3.8", tcb[7]);
-	tc_ext(c->vcek, "1.3.6.1.4.1.3704.1.4", chip_id, 64);
+	tc_ext(c->vcek, "1.3.6.1.4.1.3704.1.4", chip_id, turin ? 8 : 64);
 	tc_sign_pss(c->vcek, c->ask_key);
 
 	size = i2d_X509(c->vcek, &der);
@@ -182,8 +197,15 @@ static inline void tc_chain_make(struct tc_chain *c, const uint8_t chip_id[64],
 	assert_non_null(c->pem);
 	memcpy(c->pem, text, (size_t)len);
 	BIO_free(bio);
-	c->products[0] = (struct snp_product){"Milan", "SEV-Milan", c->pem};
+	c->products[0] = (struct snp_product){turin ? "Turin" : "Milan",
+	                                      turin ? "SEV-Turin" : "SEV-Milan", c->pem};
 	c->products[1] = (struct snp_product){NULL, NULL, NULL};
+}
+
+static inline void tc_chain_make(struct tc_chain *c, const uint8_t chip_id[64],
+                                 const uint8_t tcb[8])
+{
+	tc_chain_make_product(c, "Milan", chip_id, tcb);
 }
 
 static inline void tc_chain_free(struct tc_chain *c)

@@ -507,6 +507,52 @@ static void test_synthetic_chain(void **state)
 	tc_chain_free(&chain);
 }
 
+/* Turin's TCB layout (FMC first, SNP at byte 3) and 8-byte hwID, with a
+ * synthetic chain built to the layout docs/ATTESTATION.md states (no real
+ * Turin sample exists in the test data). */
+static void test_synthetic_turin(void **state)
+{
+	static const uint8_t tcb[8] = {1, 4, 0, 7, 0, 0, 0, 0x30};
+	uint8_t rep[SNP_REPORT_SIZE] = {0}, chip[64];
+	struct tc_chain chain;
+	struct dcr_attest_claims c;
+	struct dcr_msg msg;
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		chip[i] = (uint8_t)(0x10 + i);
+	tc_chain_make_product(&chain, "Turin", chip, tcb);
+	tc_put_le32(rep + SNP_OFF_VERSION, 3);
+	tc_put_le32(rep + SNP_OFF_POLICY, 0x30000);
+	tc_put_le32(rep + SNP_OFF_SIG_ALGO, 1);
+	memcpy(rep + SNP_OFF_REPORTED_TCB, tcb, 8);
+	rep[SNP_OFF_CPUID_FAM] = 0x1a;
+	rep[SNP_OFF_CPUID_MOD] = 0x02;
+	memcpy(rep + SNP_OFF_CHIP_ID, chip, 64);
+	tc_sign_report(rep, chain.vcek_key);
+	assert_int_equal(attest_snp_verify_report(rep, chain.vcek_der, chain.vcek_der_size, "t",
+	                                          chain.products, 1700000000, &c, &msg), DCR_OK);
+	assert_string_equal(info(&c, "product"), "Turin (VCEK Turin-B0)");
+	assert_string_equal(info(&c, "reported_tcb"), "0x3000000007000401 (bootloader 4, tee 0, "
+	                    "snp 7, microcode 48, fmc 1)");
+	/* the FMC level is checked too */
+	rep[SNP_OFF_REPORTED_TCB] = 2;
+	tc_sign_report(rep, chain.vcek_key);
+	assert_int_equal(attest_snp_verify_report(rep, chain.vcek_der, chain.vcek_der_size, "t",
+	                                          chain.products, 1700000000, &c, &msg),
+	                 DCR_ERR_VERIFY);
+	tu_assert_msg(&msg, "snp: step 5 (tcb): the report's reported TCB has fmc 2");
+	rep[SNP_OFF_REPORTED_TCB] = 1;
+	/* the 8-byte hwID covers only the chip id's first 8 bytes */
+	rep[SNP_OFF_CHIP_ID + 7] ^= 1;
+	tc_sign_report(rep, chain.vcek_key);
+	assert_int_equal(attest_snp_verify_report(rep, chain.vcek_der, chain.vcek_der_size, "t",
+	                                          chain.products, 1700000000, &c, &msg),
+	                 DCR_ERR_VERIFY);
+	tu_assert_msg(&msg, "snp: step 5 (chip id)");
+	tc_chain_free(&chain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_cert_table),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_synthetic_chain),
+		cmocka_unit_test(test_synthetic_turin),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
