@@ -445,9 +445,10 @@ int cmd_verify_evidence(int argc, char **argv)
 				dcr_log_error("%s: a bare Azure HCL report, not evidence; inspect it "
 				              "with --tee azure-vtpm", path);
 			else
-				dcr_log_error("%s: not evidence of any kind this build knows (it verifies: "
-			              "%s); name the kind with --tee to see why it is refused",
-			              path, kinds);
+				dcr_log_error("%s: not evidence of any kind this build knows (it "
+				              "verifies: %s); name the kind with --tee to see why it "
+				              "is refused",
+				              path, kinds);
 			rc = EXIT_VERIFY;
 			goto out;
 		}
