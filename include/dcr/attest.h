@@ -20,6 +20,16 @@ struct dcr_attest_measurement {
 	size_t size;
 };
 
+#define DCR_ATTEST_MAX_INFO 16
+#define DCR_ATTEST_INFO_SIZE 160
+
+/* A fact evidence states beside its measurements, shown to people but not
+ * appraised: SNP's policy, VMPL, TCB, chip id, product... */
+struct dcr_attest_info {
+	const char *name;                 /* static, e.g. "policy" */
+	char value[DCR_ATTEST_INFO_SIZE]; /* text, NUL-terminated */
+};
+
 /* What verified evidence says. Only filled in by a successful verify; all
  * zero after a failed one. */
 struct dcr_attest_claims {
@@ -29,6 +39,8 @@ struct dcr_attest_claims {
 	size_t measurement_count;
 	bool debug;                       /* the TEE's memory is open to its host */
 	int64_t timestamp;                /* when the evidence was made, 0 if unknown */
+	struct dcr_attest_info info[DCR_ATTEST_MAX_INFO]; /* other facts, for display */
+	size_t info_count;
 };
 
 /* Where a producer runs. */
@@ -78,6 +90,20 @@ const struct dcr_attest_ops *dcr_attest_find_name(const char *name);
 const struct dcr_attest_ops *dcr_attest_detect(void);
 /* The backend whose format evidence has, or NULL. */
 const struct dcr_attest_ops *dcr_attest_probe(const uint8_t *evidence, size_t size);
+
+/* Azure: inspects a bare HCL report (the bytes of TPM NV index 0x01400001,
+ * starting "HCLA") rather than a DCRVTPM1 container. out gets what the report
+ * says (kind azure-vtpm, the hardware report's measurement, the runtime
+ * data's user-data as report data when present, and info: the HCL fields and
+ * the runtime-data binding) EVEN WHEN IT DOES NOT VERIFY: out is for display
+ * only, never for appraisal. Returns DCR_OK only when the SNP report verified
+ * with opts->vcek (there are no PCRs: a bare HCL report has no TPM quote);
+ * otherwise an error whose msg says why it is not verified (no VCEK, a TDX
+ * report, a failed step). */
+enum dcr_err dcr_attest_azure_hcl_inspect(const uint8_t *hcl, size_t size,
+                                          const struct dcr_attest_verify_opts *opts,
+                                          struct dcr_attest_claims *out,
+                                          struct dcr_msg *msg) DCR_WUR;
 
 /* The measurement called name ("mrtd", ...) in claims, or NULL. */
 const struct dcr_attest_measurement *dcr_attest_claims_find(const struct dcr_attest_claims *claims,

@@ -26,7 +26,8 @@ const char cmd_verify_evidence_usage[] =
 	"\n"
 	"  --tee KIND        sim, sgx, tdx, snp or azure-vtpm; default: recognise FILE's\n"
 	"                    format. Name the kind to see why a file is refused.\n"
-	"  --vcek F          SNP: the chip's VCEK certificate (DER)\n"
+	"  --vcek F          snp, azure-vtpm: the chip's VCEK certificate (DER), used\n"
+	"                    instead of one inside the evidence\n"
 	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs)\n"
 	"  --at TIME         check certificates and collateral as of TIME,\n"
 	"                    YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
@@ -36,6 +37,10 @@ const char cmd_verify_evidence_usage[] =
 	"                      tdx: mrtd rtmr0..rtmr3 mrconfigid   snp: measurement host_data\n"
 	"                      azure-vtpm: measurement pcr0..pcr23\n"
 	"  --json            print one JSON object instead of lines\n"
+	"\n"
+	"With --tee azure-vtpm, FILE may also be a bare HCL report (TPM NV index\n"
+	"0x01400001, starting \"HCLA\"): its fields and runtime-data binding are shown,\n"
+	"and its SNP report is verified when --vcek is given (else: NOT VERIFIED, exit 3).\n"
 	"\n"
 	"Simulated (sim) evidence proves nothing about hardware: any host can make it.\n"
 	"Only a contract whose tee.accept lists sim should ever trust it.\n"
@@ -166,7 +171,7 @@ static int read_side(const char *path, size_t max, struct dcr_buf *out)
 }
 
 static int print_json(const struct dcr_attest_claims *cl, const struct expect *ex,
-                      size_t count, bool all_ok)
+                      size_t count, bool all_ok, const char *unverified)
 {
 	json_t *root = json_object(), *ms = json_object(), *es = json_object();
 	char hex[HEX_MAX], when[21];
@@ -176,11 +181,20 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	if (!root || !ms || !es)
 		goto out;
 	json_object_set_new(root, "tee", json_string(dcr_tee_name(cl->tee)));
-	json_object_set_new(root, "verified", json_true());
+	json_object_set_new(root, "verified", json_boolean(!unverified));
+	if (unverified)
+		json_object_set_new(root, "error", json_string(unverified));
 	if (cl->tee == DCR_TEE_SIM)
 		json_object_set_new(root, "warning",
 		                    json_string("SIMULATED: proves nothing about hardware"));
 	json_object_set_new(root, "debug", json_boolean(cl->debug));
+	if (cl->info_count) {
+		json_t *info = json_object();
+
+		for (size_t i = 0; info && i < cl->info_count; i++)
+			json_object_set_new(info, cl->info[i].name, json_string(cl->info[i].value));
+		json_object_set_new(root, "info", info);
+	}
 	if (cl->timestamp) {
 		dcr_time_format(cl->timestamp, when);
 		json_object_set_new(root, "timestamp", json_string(when));
@@ -201,7 +215,7 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	if (!text)
 		goto out;
 	printf("%s\n", text);
-	rc = all_ok ? EXIT_OK : EXIT_VERIFY;
+	rc = all_ok && !unverified ? EXIT_OK : EXIT_VERIFY;
 out:
 	if (rc == EXIT_ERROR)
 		dcr_log_error("out of memory");
@@ -223,6 +237,12 @@ static void print_lines(const struct dcr_attest_claims *cl, const struct expect 
 		       "evidence and read the TEE's memory)\n", "");
 	printf("%-12s %s\n", "debug:",
 	       cl->debug ? "yes (the host can read the TEE's memory)" : "no");
+	for (size_t i = 0; i < cl->info_count; i++) {
+		char label[40];
+
+		snprintf(label, sizeof(label), "%s:", cl->info[i].name);
+		printf("%-12s %s\n", label, cl->info[i].value);
+	}
 	if (cl->timestamp) {
 		dcr_time_format(cl->timestamp, when);
 		printf("%-12s %s\n", "timestamp:", when);
@@ -276,6 +296,41 @@ static void print_json_failure(const char *tee, const char *error)
 		printf("%s\n", text);
 	free(text);
 	json_decref(root);
+}
+
+/* --tee azure-vtpm on a bare HCL report: shows what it says and verifies
+ * the SNP report when a VCEK is given (docs/ATTESTATION.md). */
+static int inspect_hcl(const struct dcr_buf *hcl, const struct dcr_attest_verify_opts *vopts,
+                       struct expect *ex, size_t ex_count, bool json)
+{
+	struct dcr_attest_claims claims;
+	struct dcr_msg msg = {{0}};
+	enum dcr_err err;
+	bool all_ok;
+	int rc;
+
+	err = dcr_attest_azure_hcl_inspect(hcl->data, hcl->size, vopts, &claims, &msg);
+	if (err == DCR_ERR_NOMEM || err == DCR_ERR_INTERNAL)
+		return cli_fail(err, &msg);
+	all_ok = expect_check(ex, ex_count, &claims);
+	if (json) {
+		rc = print_json(&claims, ex, ex_count, all_ok, err ? msg.text : NULL);
+	} else {
+		printf("a bare HCL report, not a DCRVTPM1 container: no TPM quote, so no PCRs\n");
+		print_lines(&claims, ex, ex_count);
+		if (err)
+			printf("NOT VERIFIED: %s\n", msg.text);
+		else if (all_ok)
+			printf("hcl report verified (the SNP report and its runtime data; no PCRs)\n");
+		rc = all_ok && !err ? EXIT_OK : EXIT_VERIFY;
+	}
+	if (err)
+		cli_fail(err, &msg);
+	for (size_t i = 0; i < ex_count; i++)
+		if (!ex[i].ok)
+			dcr_log_error("--expect %s: the report has %s, expected %.*s", ex[i].key,
+			              ex[i].got, (int)ex[i].hex_len, ex[i].hex);
+	return rc;
 }
 
 int cmd_verify_evidence(int argc, char **argv)
@@ -386,9 +441,14 @@ int cmd_verify_evidence(int argc, char **argv)
 			char kinds[64];
 
 			built_verifiers(kinds, sizeof(kinds));
-			dcr_log_error("%s: not evidence of any kind this build knows (it verifies: "
-			              "%s); name the kind with --tee to see why it is refused",
-			              path, kinds);
+			if (evidence.size >= 4 && !memcmp(evidence.data, "HCLA", 4))
+				dcr_log_error("%s: a bare Azure HCL report, not evidence; inspect it "
+				              "with --tee azure-vtpm", path);
+			else
+				dcr_log_error("%s: not evidence of any kind this build knows (it "
+				              "verifies: %s); name the kind with --tee to see why it "
+				              "is refused",
+				              path, kinds);
 			rc = EXIT_VERIFY;
 			goto out;
 		}
@@ -397,6 +457,11 @@ int cmd_verify_evidence(int argc, char **argv)
 			goto out;
 	}
 
+	if (ops->tee == DCR_TEE_AZURE_VTPM && evidence.size >= 4 &&
+	    !memcmp(evidence.data, "HCLA", 4)) {
+		rc = inspect_hcl(&evidence, &vopts, ex, ex_count, json);
+		goto out;
+	}
 	err = ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
 	if (err) {
 		if (json)
@@ -408,7 +473,7 @@ int cmd_verify_evidence(int argc, char **argv)
 
 	all_ok = expect_check(ex, ex_count, &claims);
 	if (json) {
-		rc = print_json(&claims, ex, ex_count, all_ok);
+		rc = print_json(&claims, ex, ex_count, all_ok, NULL);
 	} else {
 		print_lines(&claims, ex, ex_count);
 		if (all_ok)
