@@ -12,6 +12,9 @@
 #define DCR_SEALING_KEY_SIZE 32
 #define DCR_ATTEST_MAX_MEASUREMENTS 32
 #define DCR_EVIDENCE_MAX_SIZE (1u << 20)
+#define DCR_ATTEST_TCB_STATUS_SIZE 48    /* "ConfigurationAndSWHardeningNeeded" fits */
+#define DCR_ATTEST_MAX_ADVISORIES 32
+#define DCR_ATTEST_ADVISORY_SIZE 24      /* "INTEL-SA-00615" fits */
 
 /* One measured value a verifier extracted from evidence. */
 struct dcr_attest_measurement {
@@ -29,6 +32,15 @@ struct dcr_attest_claims {
 	size_t measurement_count;
 	bool debug;                       /* the TEE's memory is open to its host */
 	int64_t timestamp;                /* when the evidence was made, 0 if unknown */
+	/* SGX/TDX (DCAP): the platform's TCB status as the collateral rates it
+	 * ("UpToDate", "SWHardeningNeeded", ...; "unknown (no collateral)"
+	 * without collateral), the advisory IDs of its TCB level, and the
+	 * FMSPC of its PCK certificate in hex. Empty for other kinds. */
+	char tcb_status[DCR_ATTEST_TCB_STATUS_SIZE];
+	char advisories[DCR_ATTEST_MAX_ADVISORIES][DCR_ATTEST_ADVISORY_SIZE];
+	size_t advisory_count;
+	bool advisories_truncated;        /* more advisories (or longer IDs) than fit */
+	char fmspc[13];
 };
 
 /* Where a producer runs. */

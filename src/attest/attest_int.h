@@ -11,6 +11,8 @@
 /* ---- backends: one ops table each, defined in the backend's folder ------ */
 
 extern const struct dcr_attest_ops attest_sim_ops; /* sim/sim.c */
+extern const struct dcr_attest_ops attest_sgx_ops; /* sgx/sgx.c */
+extern const struct dcr_attest_ops attest_tdx_ops; /* tdx/tdx.c */
 
 /* ---- helpers for backends -------------------------------------------- */
 
@@ -50,6 +52,18 @@ enum dcr_err attest_sim_sealing_key(const struct dcr_attest_env *env,
 /* Verifier half (sim_verify.c). */
 bool attest_sim_probe(const uint8_t *evidence, size_t size);
 enum dcr_err attest_sim_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
+
+/* ---- sgx and tdx: Intel DCAP quotes (shared code in dcap/) ------------- */
+
+/* Verifier halves (sgx/sgx_verify.c, tdx/tdx_verify.c). */
+bool attest_sgx_probe(const uint8_t *evidence, size_t size);
+enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
+bool attest_tdx_probe(const uint8_t *evidence, size_t size);
+enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
                                const struct dcr_attest_verify_opts *opts,
                                struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
 
