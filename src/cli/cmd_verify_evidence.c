@@ -189,6 +189,17 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	json_object_set_new(root, "report_data", json_string(hex));
+	if (cl->tcb_status[0]) {
+		json_t *adv = json_array();
+
+		json_object_set_new(root, "fmspc", json_string(cl->fmspc));
+		json_object_set_new(root, "tcb_status", json_string(cl->tcb_status));
+		for (size_t i = 0; adv && i < cl->advisory_count; i++)
+			json_array_append_new(adv, json_string(cl->advisories[i]));
+		json_object_set_new(root, "advisories", adv);
+		if (cl->advisories_truncated)
+			json_object_set_new(root, "advisories_truncated", json_true());
+	}
 	for (size_t i = 0; i < cl->measurement_count; i++) {
 		dcr_hex_encode(hex, cl->measurements[i].value, cl->measurements[i].size);
 		json_object_set_new(ms, cl->measurements[i].name, json_string(hex));
@@ -238,6 +249,17 @@ static void print_lines(const struct dcr_attest_claims *cl, const struct expect 
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	printf("%-12s %s\n", "report_data:", hex);
+	if (cl->tcb_status[0]) {
+		printf("%-12s %s\n", "fmspc:", cl->fmspc);
+		printf("%-12s %s\n", "tcb status:", cl->tcb_status);
+		if (cl->advisory_count || strncmp(cl->tcb_status, "unknown", 7) != 0) {
+			printf("%-12s ", "advisories:");
+			for (size_t i = 0; i < cl->advisory_count; i++)
+				printf("%s%s", i ? ", " : "", cl->advisories[i]);
+			printf("%s\n", cl->advisory_count ?
+			       (cl->advisories_truncated ? ", ..." : "") : "none");
+		}
+	}
 	for (size_t i = 0; i < count; i++)
 		printf("expect %s: %s\n", ex[i].key, ex[i].ok ? "OK" : "MISMATCH");
 }

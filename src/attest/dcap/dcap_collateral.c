@@ -473,6 +473,18 @@ enum dcr_err dcap_collateral_check(const struct dcap_quote *q, const char *prefi
 	err = collateral_parse(opts, prefix, &c, msg);
 	if (err)
 		goto out;
+	{
+		const char *want = q->tee_type == DCAP_TEE_TDX ? "TDX" : "SGX";
+		json_t *id = json_object_get(c.tcb, "id");
+
+		if (!json_is_string(id) || strcmp(json_string_value(id), want) != 0) {
+			err = dcr_fail(msg, DCR_ERR_VERIFY,
+			               "%s: " DCAP_STEP_COLL_FORMAT ": the collateral's TCB info is "
+			               "for \"%s\", the quote needs %s collateral", prefix,
+			               json_is_string(id) ? json_string_value(id) : "?", want);
+			goto out;
+		}
+	}
 
 	/* step 7: TCB info and QE identity signed by Intel's TCB signing key */
 	err = check_signed(prefix, "TCB info", c.tcb_chain, c.tcb_info, c.tcb_info_size,
