@@ -82,6 +82,21 @@ struct dcr_attest_ops {
 	                       struct dcr_attest_claims *out, struct dcr_msg *msg);
 };
 
+/* RA-TLS certificate extensions (dcr_attest_verify_ratls's out_exts). */
+#define DCR_RATLS_LEGACY 1u               /* Gramine's legacy extension: raw quote */
+#define DCR_RATLS_DICE 2u                 /* TCG DICE 2.23.133.5.4.9: CBOR [quote, claims] */
+
+/* Verifies an RA-TLS certificate (PEM or DER, cert_size bytes): valid at
+ * opts->at (0 = now), its quote(s) verified by the sgx/tdx verifier with
+ * opts, each bound to the certificate's public key. On DCR_OK out holds the
+ * quote's claims and out_exts which extensions were verified; on failure
+ * both are zero and msg names the step ("ratls: step 2 (certificate
+ * validity): ..."). docs/ATTESTATION.md "RA-TLS certificates". */
+enum dcr_err dcr_attest_verify_ratls(const uint8_t *cert, size_t cert_size,
+                                     const struct dcr_attest_verify_opts *opts,
+                                     struct dcr_attest_claims *out, unsigned *out_exts,
+                                     struct dcr_msg *msg) DCR_WUR;
+
 /* The backend for tee, or NULL when this build has none. */
 const struct dcr_attest_ops *dcr_attest_find(enum dcr_tee tee);
 /* The backend named name ("sim", "sgx", ...), or NULL. */

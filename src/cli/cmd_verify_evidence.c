@@ -26,8 +26,11 @@ const char cmd_verify_evidence_usage[] =
 	"\n"
 	"  --tee KIND        sim, sgx, tdx, snp or azure-vtpm; default: recognise FILE's\n"
 	"                    format. Name the kind to see why a file is refused.\n"
+	"                    ratls: FILE is an RA-TLS certificate (PEM or DER) whose\n"
+	"                    SGX/TDX quote is verified and bound to its public key\n"
 	"  --vcek F          SNP: the chip's VCEK certificate (DER)\n"
-	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs)\n"
+	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs);\n"
+	"                    without it the TCB status is unknown\n"
 	"  --at TIME         check certificates and collateral as of TIME,\n"
 	"                    YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
 	"  --expect K=HEX    also require value K to be HEX; repeatable. K is report_data\n"
@@ -166,7 +169,7 @@ static int read_side(const char *path, size_t max, struct dcr_buf *out)
 }
 
 static int print_json(const struct dcr_attest_claims *cl, const struct expect *ex,
-                      size_t count, bool all_ok)
+                      size_t count, bool all_ok, unsigned ratls_exts)
 {
 	json_t *root = json_object(), *ms = json_object(), *es = json_object();
 	char hex[HEX_MAX], when[21];
@@ -177,6 +180,15 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 		goto out;
 	json_object_set_new(root, "tee", json_string(dcr_tee_name(cl->tee)));
 	json_object_set_new(root, "verified", json_true());
+	if (ratls_exts) {
+		json_t *exts = json_array();
+
+		if (exts && (ratls_exts & DCR_RATLS_LEGACY))
+			json_array_append_new(exts, json_string("legacy"));
+		if (exts && (ratls_exts & DCR_RATLS_DICE))
+			json_array_append_new(exts, json_string("dice"));
+		json_object_set_new(root, "ratls", exts);
+	}
 	if (cl->tee == DCR_TEE_SIM)
 		json_object_set_new(root, "warning",
 		                    json_string("SIMULATED: proves nothing about hardware"));
@@ -224,10 +236,15 @@ out:
 }
 
 static void print_lines(const struct dcr_attest_claims *cl, const struct expect *ex,
-                        size_t count)
+                        size_t count, unsigned ratls_exts)
 {
 	char hex[HEX_MAX], when[21];
 
+	if (ratls_exts)
+		printf("%-12s %s%s%s\n", "ra-tls:",
+		       ratls_exts & DCR_RATLS_LEGACY ? "Gramine legacy extension" : "",
+		       ratls_exts == (DCR_RATLS_LEGACY | DCR_RATLS_DICE) ? ", " : "",
+		       ratls_exts & DCR_RATLS_DICE ? "TCG DICE extension" : "");
 	printf("%-12s %s\n", "tee:", dcr_tee_name(cl->tee));
 	if (cl->tee == DCR_TEE_SIM)
 		printf("%-12s SIMULATED: proves nothing about hardware (any host can make this "
@@ -316,7 +333,8 @@ int cmd_verify_evidence(int argc, char **argv)
 	size_t ex_count = 0;
 	const char *tee_name = NULL, *vcek_path = NULL, *coll_path = NULL, *at_text = NULL;
 	const char *path;
-	bool json = false, all_ok;
+	bool json = false, all_ok, ratls = false;
+	unsigned ratls_exts = 0;
 	const struct dcr_attest_ops *ops = NULL;
 	struct dcr_attest_verify_opts vopts = {0};
 	struct dcr_attest_claims claims;
@@ -367,13 +385,15 @@ int cmd_verify_evidence(int argc, char **argv)
 	if (at_text && dcr_time_parse(at_text, &vopts.at) != DCR_OK)
 		return cli_usage_error("verify-evidence",
 		                       "--at '%s': expected a UTC time YYYY-MM-DDTHH:MM:SSZ", at_text);
-	if (tee_name) {
+	if (tee_name && !strcmp(tee_name, "ratls")) {
+		ratls = true;
+	} else if (tee_name) {
 		enum dcr_tee tee;
 
 		if (dcr_tee_from_name(tee_name, &tee) != DCR_OK)
 			return cli_usage_error("verify-evidence",
 			                       "--tee '%s': unknown TEE kind (sim, sgx, tdx, snp, "
-			                       "azure-vtpm)", tee_name);
+			                       "azure-vtpm, or ratls for a certificate)", tee_name);
 		ops = dcr_attest_find(tee);
 		if (!ops || !ops->verify) {
 			dcr_log_error("the %s verifier is not built yet", dcr_tee_name(tee));
@@ -402,7 +422,21 @@ int cmd_verify_evidence(int argc, char **argv)
 			rc = EXIT_VERIFY;
 		goto out;
 	}
-	if (!ops) {
+	if (ratls) {
+		err = dcr_attest_verify_ratls(evidence.data, evidence.size, &vopts, &claims,
+		                              &ratls_exts, &msg);
+		if (err) {
+			if (json)
+				print_json_failure("ratls", msg.text[0] ? msg.text : dcr_strerror(err));
+			cli_fail(err, &msg);
+			rc = verify_exit(err);
+			goto out;
+		}
+		/* the kind, and so the --expect keys, is the quote's */
+		rc = expect_resolve(ex, ex_count, claims.tee);
+		if (rc)
+			goto out;
+	} else if (!ops) {
 		ops = dcr_attest_probe(evidence.data, evidence.size);
 		if (!ops || !ops->verify) {
 			char kinds[64];
@@ -419,7 +453,7 @@ int cmd_verify_evidence(int argc, char **argv)
 			goto out;
 	}
 
-	err = ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
+	err = ratls ? DCR_OK : ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
 	if (err) {
 		if (json)
 			print_json_failure(ops->name, msg.text[0] ? msg.text : dcr_strerror(err));
@@ -430,9 +464,9 @@ int cmd_verify_evidence(int argc, char **argv)
 
 	all_ok = expect_check(ex, ex_count, &claims);
 	if (json) {
-		rc = print_json(&claims, ex, ex_count, all_ok);
+		rc = print_json(&claims, ex, ex_count, all_ok, ratls_exts);
 	} else {
-		print_lines(&claims, ex, ex_count);
+		print_lines(&claims, ex, ex_count, ratls_exts);
 		if (all_ok)
 			printf("evidence verified\n");
 		rc = all_ok ? EXIT_OK : EXIT_VERIFY;
