@@ -164,6 +164,41 @@ PY
 run tdx_as_sgx 3 verify-evidence --tee sgx "$TDX4"
 expect_in tdx_as_sgx err "sgx: step 1 (header)"
 
+# -- RA-TLS certificates --------------------------------------------------------
+GRAMINE=$T/ratls_gramine_sgx_cert.pem
+RATS=$T/ratls_rats_tls_cert_expired.pem
+if [ -r "$GRAMINE" ] && [ -r "$RATS" ]; then
+	run ratls 0 verify-evidence --tee ratls "$GRAMINE" --at "$AT_TDX" \
+		--expect mrenclave=0866e7ca11b9f4efe4bf39b2607f4e1299f111920d96d95719080f01b62b7585 \
+		--expect mrsigner=adc53501f21ced9b998e37a7a18e061c63e00315045fa57a49c18ef0a30d02ca
+	expect_in ratls out "ra-tls:      Gramine legacy extension, TCG DICE extension"
+	expect_in ratls out "report_data: 5a5a5b2d177433048e9d62409d1acc4ec526c06e294d09e69a36cff9369e4851"
+	expect_in ratls out "debug:       yes"
+	run ratls_json 0 verify-evidence --tee ratls "$GRAMINE" --at "$AT_TDX" --json
+	python3 - "$TMP/ratls_json.out" <<'PY' || fail "ratls_json: wrong content"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["tee"] == "sgx" and o["verified"] is True and o["ratls"] == ["legacy", "dice"], o
+assert o["fmspc"] == "00606a000000", o
+PY
+	# the rats-tls certificate expired on 2024-02-22
+	run ratls_expired 3 verify-evidence --tee ratls "$RATS"
+	expect_in ratls_expired err "ratls: step 2 (certificate validity): the certificate expired on 2024-02-22"
+	run ratls_expired_json 3 verify-evidence --tee ratls "$RATS" --json
+	expect_in ratls_expired_json out '"tee": "ratls"'
+	expect_in ratls_expired_json out "expired"
+	run ratls_then 0 verify-evidence --tee ratls "$RATS" --at 2023-06-01T00:00:00Z \
+		--expect mrenclave=38e1b40b8c68186f359c97ecb6a89965d9d8638f2df06fbe18e84d79a266c041
+	expect_in ratls_then out "ra-tls:      TCG DICE extension"
+	# a quote is not a certificate; a certificate is not evidence by itself
+	run ratls_quote 3 verify-evidence --tee ratls "$SGX"
+	expect_in ratls_quote err "ratls: step 1 (certificate)"
+	run ratls_probe 3 verify-evidence "$GRAMINE"
+	expect_in ratls_probe err "not evidence of any kind"
+	run ratls_bad_key 2 verify-evidence --tee ratls "$GRAMINE" --at "$AT_TDX" --expect "mrtd=00"
+	expect_in ratls_bad_key err "--expect mrtd: sgx evidence has no such value"
+fi
+
 if [ "$failures" != 0 ]; then
 	echo "verify_evidence_dcap: $failures failure(s)" >&2
 	exit 1
