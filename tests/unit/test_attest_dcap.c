@@ -128,6 +128,20 @@ static void test_sgx_sample(void **state)
 	assert_string_equal(c.fmspc, "00a067110000");
 	assert_string_equal(c.tcb_status, "unknown (no collateral)");
 	assert_int_equal(c.advisory_count, 0);
+
+	/* the PCK leaf's SGX extension, as `openssl asn1parse` shows it */
+	{
+		struct dcap_pck_info pck;
+		static const uint8_t comps[16] = {11, 11, 2, 2, 255, 1};
+
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(dcap_verify_quote(&q, "sgx", &opts, &pck, &c, &msg), DCR_OK);
+		assert_hex(pck.fmspc, 6, "00a067110000");
+		assert_hex(pck.pceid, 2, "0000");
+		assert_hex(pck.cpusvn, 16, "0b0b0202ff0100000000000000000000");
+		assert_memory_equal(pck.comp_svn, comps, 16);
+		assert_int_equal(pck.pcesvn, 13);
+	}
 	dcr_buf_free(&b);
 }
 
@@ -650,6 +664,64 @@ static void test_tcb_levels(void **state)
 	                                &pck, NULL, &r, &msg), DCR_ERR_INVALID);
 }
 
+/* status (platform) x status (QE) -> final status, or NULL when refused */
+static void final_case(const char *platform, const char *qe, const char *want)
+{
+	struct dcap_tcb_result p = {0}, q = {0};
+	struct dcr_msg msg = {{0}};
+	enum dcr_err err;
+
+	snprintf(p.status, sizeof(p.status), "%s", platform);
+	snprintf(q.status, sizeof(q.status), "%s", qe);
+	snprintf(p.advisories[0], sizeof(p.advisories[0]), "INTEL-SA-00001");
+	p.advisory_count = 1;
+	snprintf(q.advisories[0], sizeof(q.advisories[0]), "INTEL-SA-00001");
+	snprintf(q.advisories[1], sizeof(q.advisories[1]), "INTEL-SA-00002");
+	q.advisory_count = 2;
+	err = dcap_tcb_final(&p, &q, "sgx", &msg);
+	if (want) {
+		if (err != DCR_OK)
+			fail_msg("%s + QE %s: %s", platform, qe, msg.text);
+		assert_string_equal(p.status, want);
+	} else {
+		assert_int_equal(err, DCR_ERR_VERIFY);
+		tu_assert_msg(&msg, "sgx: step 11 (TCB status): the platform's TCB status is");
+		tu_assert_msg(&msg, "INTEL-SA-00001, INTEL-SA-00002");
+	}
+	/* advisories: the platform's, then the QE's not yet listed */
+	assert_int_equal(p.advisory_count, 2);
+	assert_string_equal(p.advisories[1], "INTEL-SA-00002");
+}
+
+static void test_tcb_final(void **state)
+{
+	(void)state;
+	final_case("UpToDate", "UpToDate", "UpToDate");
+	final_case("SWHardeningNeeded", "UpToDate", "SWHardeningNeeded");
+	final_case("ConfigurationNeeded", "UpToDate", "ConfigurationNeeded");
+	final_case("ConfigurationAndSWHardeningNeeded", "UpToDate",
+	           "ConfigurationAndSWHardeningNeeded");
+	/* refused: Revoked, OutOfDate, OutOfDateConfigurationNeeded */
+	final_case("OutOfDate", "UpToDate", NULL);
+	final_case("OutOfDateConfigurationNeeded", "UpToDate", NULL);
+	final_case("Revoked", "UpToDate", NULL);
+	/* the QE's status drags the platform's down */
+	final_case("UpToDate", "OutOfDate", NULL);
+	final_case("ConfigurationNeeded", "OutOfDate", NULL);
+	final_case("UpToDate", "Revoked", NULL);
+	final_case("NotAStatus", "UpToDate", NULL);
+	{
+		struct dcap_tcb_result p = {0}, q = {0};
+		struct dcr_msg msg = {{0}};
+
+		snprintf(p.status, sizeof(p.status), "ConfigurationNeeded");
+		snprintf(q.status, sizeof(q.status), "OutOfDate");
+		assert_int_equal(dcap_tcb_final(&p, &q, "tdx", &msg), DCR_ERR_VERIFY);
+		assert_string_equal(p.status, "OutOfDateConfigurationNeeded");
+		tu_assert_msg(&msg, "OutOfDateConfigurationNeeded (advisories: none)");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -666,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_collateral_changes),
 		cmocka_unit_test(test_collateral_not_json),
 		cmocka_unit_test(test_tcb_levels),
+		cmocka_unit_test(test_tcb_final),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -142,6 +142,14 @@ enum dcr_err dcap_tcb_level(const char *tcb_info, size_t tcb_info_size,
                             const struct dcap_pck_info *pck, const uint8_t *tee_tcb_svn,
                             struct dcap_tcb_result *out, struct dcr_msg *msg) DCR_WUR;
 
+/* The end of step 11: adjusts the platform's status in out by the QE's
+ * (Intel's convergence: QE OutOfDate makes the platform OutOfDate or
+ * OutOfDateConfigurationNeeded, QE Revoked makes it Revoked), appends the
+ * QE's advisories, then applies dcr's policy: Revoked, OutOfDate and
+ * OutOfDateConfigurationNeeded are DCR_ERR_VERIFY. */
+enum dcr_err dcap_tcb_final(struct dcap_tcb_result *out, const struct dcap_tcb_result *qe,
+                            const char *prefix, struct dcr_msg *msg) DCR_WUR;
+
 /* Steps 6..11: the collateral JSON (opts->collateral) checked and applied to
  * a quote whose steps 1..5 passed. */
 enum dcr_err dcap_collateral_check(const struct dcap_quote *q, const char *prefix,

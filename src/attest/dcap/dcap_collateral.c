@@ -173,6 +173,43 @@ out:
 	return err;
 }
 
+enum dcr_err dcap_tcb_final(struct dcap_tcb_result *out, const struct dcap_tcb_result *qe,
+                            const char *prefix, struct dcr_msg *msg)
+{
+	int si;
+
+	/* Intel's convergence of the platform's and the QE's status */
+	if (!strcmp(qe->status, "Revoked")) {
+		snprintf(out->status, sizeof(out->status), "Revoked");
+	} else if (!strcmp(qe->status, "OutOfDate")) {
+		if (!strcmp(out->status, "UpToDate") || !strcmp(out->status, "SWHardeningNeeded"))
+			snprintf(out->status, sizeof(out->status), "OutOfDate");
+		else if (!strcmp(out->status, "ConfigurationNeeded") ||
+		         !strcmp(out->status, "ConfigurationAndSWHardeningNeeded"))
+			snprintf(out->status, sizeof(out->status), "OutOfDateConfigurationNeeded");
+	}
+	for (size_t i = 0; i < qe->advisory_count; i++)
+		add_advisory(out, qe->advisories[i]);
+	out->advisories_truncated = out->advisories_truncated || qe->advisories_truncated;
+	si = status_index(out->status);
+	if (si < 0 || statuses[si].refused) {
+		char ids[256] = "";
+		size_t n = 0;
+
+		for (size_t i = 0; i < out->advisory_count && n < sizeof(ids) - 1; i++) {
+			int m = snprintf(ids + n, sizeof(ids) - n, "%s%s", i ? ", " : "",
+			                 out->advisories[i]);
+			if (m < 0)
+				break;
+			n += (size_t)m;
+		}
+		return dcr_fail(msg, DCR_ERR_VERIFY,
+		                "%s: " DCAP_STEP_TCB ": the platform's TCB status is %s (advisories: "
+		                "%s): refusing it", prefix, out->status, n ? ids : "none");
+	}
+	return DCR_OK;
+}
+
 /* ---- the collateral file ------------------------------------------------ */
 
 struct collateral {
@@ -465,7 +502,6 @@ enum dcr_err dcap_collateral_check(const struct dcap_quote *q, const char *prefi
 	const uint8_t *tee_tcb_svn = NULL;
 	char why[200], sub[DCR_MSG_SIZE];
 	struct dcr_msg lvl_msg = {{0}};
-	int si;
 	enum dcr_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -572,36 +608,9 @@ enum dcr_err dcap_collateral_check(const struct dcap_quote *q, const char *prefi
 			               prefix, sub);
 		goto out;
 	}
-	/* Intel's convergence of the platform's and the QE's status */
-	if (!strcmp(qe.status, "Revoked")) {
-		snprintf(out->status, sizeof(out->status), "Revoked");
-	} else if (!strcmp(qe.status, "OutOfDate")) {
-		if (!strcmp(out->status, "UpToDate") || !strcmp(out->status, "SWHardeningNeeded"))
-			snprintf(out->status, sizeof(out->status), "OutOfDate");
-		else if (!strcmp(out->status, "ConfigurationNeeded") ||
-		         !strcmp(out->status, "ConfigurationAndSWHardeningNeeded"))
-			snprintf(out->status, sizeof(out->status), "OutOfDateConfigurationNeeded");
-	}
-	for (size_t i = 0; i < qe.advisory_count; i++)
-		add_advisory(out, qe.advisories[i]);
-	out->advisories_truncated = out->advisories_truncated || qe.advisories_truncated;
-	si = status_index(out->status);
-	if (si < 0 || statuses[si].refused) {
-		char ids[256] = "";
-		size_t n = 0;
-
-		for (size_t i = 0; i < out->advisory_count && n < sizeof(ids) - 1; i++) {
-			int m = snprintf(ids + n, sizeof(ids) - n, "%s%s", i ? ", " : "",
-			                 out->advisories[i]);
-			if (m < 0)
-				break;
-			n += (size_t)m;
-		}
-		err = dcr_fail(msg, DCR_ERR_VERIFY,
-		               "%s: " DCAP_STEP_TCB ": the platform's TCB status is %s (advisories: "
-		               "%s): refusing it", prefix, out->status, n ? ids : "none");
+	err = dcap_tcb_final(out, &qe, prefix, msg);
+	if (err)
 		goto out;
-	}
 	err = DCR_OK;
 out:
 	if (err)

@@ -93,6 +93,7 @@ STACK_OF(X509) *dcap_pem_chain(const uint8_t *pem, size_t size)
 
 	if (!pem || !size || size > INT32_MAX)
 		return NULL;
+	ERR_clear_error(); /* the end-of-data check below reads the error queue */
 	bio = BIO_new_mem_buf(pem, (int)size);
 	chain = sk_X509_new_null();
 	if (!bio || !chain)
