@@ -129,7 +129,7 @@ run sgx_qe 3 verify-evidence "$TMP/sgx_qe.dat" --at "$AT"
 expect_in sgx_qe err "sgx: step 3 (QE report signature)"
 flip "$TDX4" "$TMP/tdx_auth.dat" 1225 0x01        # inside the QE auth data (@1220)
 run tdx_auth 3 verify-evidence "$TMP/tdx_auth.dat" --at "$AT_TDX"
-expect_in tdx_auth err "tdx: step 4 (QE report data)"
+expect_in tdx_auth err "tdx: step 4 (QE report)"
 head -c 4000 "$TDX4" >"$TMP/tdx_short.dat"
 run tdx_short 3 verify-evidence "$TMP/tdx_short.dat"
 expect_in tdx_short err "tdx: step 1 (header): the quote is truncated"

@@ -25,6 +25,16 @@
 #define DCAP_FMSPC_SIZE 6
 #define DCAP_PCEID_SIZE 2
 
+/* Intel's quoting enclaves, built in so that a quote verified without
+ * collateral still comes from Intel's QE (MRSIGNER, ISVPRODID): the SGX QE
+ * (the sample collateral's QE identity) and the TDX QE (Intel's TD_QE
+ * identity; both TDX samples). With collateral, step 10 checks the QE
+ * against the signed QE identity as well. */
+#define DCAP_SGX_QE_MRSIGNER "8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff"
+#define DCAP_SGX_QE_PRODID 1
+#define DCAP_TDX_QE_MRSIGNER "dc9e2a7c6f948f17474e34a7fc43ed030f7c1563f1babddf6340c82e0e54a8c5"
+#define DCAP_TDX_QE_PRODID 2
+
 /* Offsets inside an SGX report body (the enclave's and the QE's). */
 #define DCAP_RB_CPUSVN 0
 #define DCAP_RB_MISCSELECT 16        /* u32 LE */
@@ -95,7 +105,7 @@ enum dcr_err dcap_quote_parse(const uint8_t *data, size_t size, const char *pref
 #define DCAP_STEP_HEADER "step 1 (header)"
 #define DCAP_STEP_QUOTE_SIG "step 2 (quote signature)"
 #define DCAP_STEP_QE_SIG "step 3 (QE report signature)"
-#define DCAP_STEP_QE_DATA "step 4 (QE report data)"
+#define DCAP_STEP_QE_DATA "step 4 (QE report)"
 #define DCAP_STEP_CHAIN "step 5 (PCK chain)"
 #define DCAP_STEP_COLL_FORMAT "step 6 (collateral format)"
 #define DCAP_STEP_COLL_SIG "step 7 (collateral signature)"

@@ -396,7 +396,35 @@ enum dcr_err dcap_verify_quote(const struct dcap_quote *q, const char *prefix,
 		goto out;
 	}
 
-	/* step 4: QE report data = SHA-256(attestation key || QE auth data) || 0^32 */
+	/* step 4: the QE is Intel's, not in debug mode, and its report data =
+	 * SHA-256(attestation key || QE auth data) || 0^32 */
+	{
+		bool tdx = q->tee_type == DCAP_TEE_TDX;
+		const char *signer_hex = tdx ? DCAP_TDX_QE_MRSIGNER : DCAP_SGX_QE_MRSIGNER;
+		unsigned prodid = tdx ? DCAP_TDX_QE_PRODID : DCAP_SGX_QE_PRODID;
+		const uint8_t *rep = q->qe_report;
+		uint8_t signer[32];
+
+		if (dcr_hex_decode(signer, sizeof(signer), signer_hex, 64) != DCR_OK) {
+			err = dcr_fail(msg, DCR_ERR_INTERNAL, "%s: bad built-in QE signer", prefix);
+			goto out;
+		}
+		if (memcmp(rep + DCAP_RB_MRSIGNER, signer, 32) != 0 ||
+		    (unsigned)(rep[DCAP_RB_ISVPRODID] | (rep[DCAP_RB_ISVPRODID + 1] << 8)) != prodid) {
+			err = dcr_fail(msg, DCR_ERR_VERIFY,
+			               "%s: " DCAP_STEP_QE_DATA ": the quoting enclave is not Intel's "
+			               "%s QE (MRSIGNER %s, ISVPRODID %u)",
+			               prefix, tdx ? "TDX" : "SGX", signer_hex, prodid);
+			goto out;
+		}
+		if (rep[DCAP_RB_ATTRIBUTES] & 0x02) {
+			err = dcr_fail(msg, DCR_ERR_VERIFY,
+			               "%s: " DCAP_STEP_QE_DATA ": the quoting enclave runs in debug "
+			               "mode", prefix);
+			goto out;
+		}
+	}
+	/* QE report data = SHA-256(attestation key || QE auth data) || 0^32 */
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, q->att_key, 64) != 1 ||
