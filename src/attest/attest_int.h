@@ -13,6 +13,8 @@
 /* ---- backends: one ops table each, defined in the backend's folder ------ */
 
 extern const struct dcr_attest_ops attest_sim_ops;  /* sim/sim.c */
+extern const struct dcr_attest_ops attest_sgx_ops;  /* sgx/sgx.c */
+extern const struct dcr_attest_ops attest_tdx_ops;  /* tdx/tdx.c */
 extern const struct dcr_attest_ops attest_snp_ops;  /* snp/snp.c */
 extern const struct dcr_attest_ops attest_vtpm_ops; /* vtpm/vtpm.c */
 
@@ -204,5 +206,17 @@ enum dcr_err attest_vtpm_quote_verify(const uint8_t *attest, size_t attest_size,
                                       const uint8_t *expected_extra, size_t expected_extra_size,
                                       const uint8_t *pcrs, size_t pcrs_size,
                                       struct vtpm_quote *out, struct dcr_msg *msg) DCR_WUR;
+
+/* ---- sgx and tdx: Intel DCAP quotes (shared code in dcap/) ------------- */
+
+/* Verifier halves (sgx/sgx_verify.c, tdx/tdx_verify.c). */
+bool attest_sgx_probe(const uint8_t *evidence, size_t size);
+enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
+bool attest_tdx_probe(const uint8_t *evidence, size_t size);
+enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
 
 #endif
