@@ -344,7 +344,7 @@ static void expect_answer(const struct receipt_opts *o, enum dcr_err want, const
 	struct dcr_msg msg = {{0}};
 	json_t *j = answer(o);
 
-	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a, &msg),
+	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a, &msg),
 	                 want);
 	if (needle)
 		tu_assert_msg(&msg, needle);
@@ -395,7 +395,7 @@ static void test_answer_missing_fields(void **state)
 		char needle[64];
 
 		json_object_del(j, fields[i]);
-		assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a,
+		assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a,
 		                                           &msg), DCR_ERR_VERIFY);
 		snprintf(needle, sizeof(needle), "lacks \"%s\"", fields[i]);
 		tu_assert_msg(&msg, needle);
@@ -413,7 +413,7 @@ static void test_answer_formats_and_receipt(void **state)
 	json_t *j = answer(&o);
 
 	(void)state;
-	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a, &msg),
+	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a, &msg),
 	                 DCR_OK);
 	assert_int_equal(a.audit_seq, 7);
 	assert_int_equal(a.column_count, 4);
