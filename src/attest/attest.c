@@ -18,10 +18,10 @@
  * library the others do not). */
 static const struct dcr_attest_ops *const backends[DCR_TEE_COUNT] = {
 	[DCR_TEE_SIM] = &attest_sim_ops,
-	[DCR_TEE_SGX] = NULL,
-	[DCR_TEE_TDX] = NULL,
-	[DCR_TEE_SNP] = NULL,
-	[DCR_TEE_AZURE_VTPM] = NULL,
+	[DCR_TEE_SGX] = &attest_sgx_ops,
+	[DCR_TEE_TDX] = &attest_tdx_ops,
+	[DCR_TEE_SNP] = &attest_snp_ops,
+	[DCR_TEE_AZURE_VTPM] = &attest_vtpm_ops,
 };
 
 /* Hardware first, in the order detect() tries them; sim never auto-selected. */

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The snp backend's entry in the registry: an AMD SEV-SNP confidential VM,
+ * evidence through configfs-tsm, sealing key from the firmware
+ * (docs/ATTESTATION.md). */
+#include "../attest_int.h"
+
+const struct dcr_attest_ops attest_snp_ops = {
+	.name = "snp",
+	.tee = DCR_TEE_SNP,
+	.detect = attest_snp_detect,
+	.evidence = attest_snp_evidence,
+	.sealing_key = attest_snp_sealing_key,
+	.probe = NULL,  /* the verifier half arrives from snp_verify.c */
+	.verify = NULL,
+};
