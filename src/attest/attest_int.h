@@ -148,6 +148,11 @@ enum dcr_err attest_snp_key_ioctl(const char *device, const struct snp_key_reque
                                   uint8_t resp[static SNP_KEY_RESP_SIZE], uint64_t *fw_error,
                                   struct dcr_msg *msg);
 
+/* True when the size bytes at t are a certificate table as configfs-tsm's
+ * auxblob holds it: 24-byte entries (GUID, offset u32 LE, length u32 LE)
+ * up to an all-zero one, each pointing inside the table. */
+bool attest_snp_cert_table_ok(const uint8_t *t, size_t size);
+
 bool attest_snp_detect(void);
 enum dcr_err attest_snp_evidence(const struct dcr_attest_env *env,
                                  const uint8_t report_data[static DCR_REPORT_DATA_SIZE],

@@ -32,7 +32,7 @@ bool attest_snp_detect(void)
 /* The certificate table configfs-tsm's auxblob holds: entries up to an
  * all-zero one, each pointing inside the table. Checked here only so that a
  * broken host table is named at start-up; the verifier checks it again. */
-static bool cert_table_ok(const uint8_t *t, size_t size)
+bool attest_snp_cert_table_ok(const uint8_t *t, size_t size)
 {
 	static const uint8_t zero[CERT_ENTRY_SIZE];
 
@@ -70,7 +70,7 @@ enum dcr_err attest_snp_evidence(const struct dcr_attest_env *env,
 		               report.size, SNP_REPORT_SIZE);
 		goto out;
 	}
-	if (aux.size && !cert_table_ok(aux.data, aux.size)) {
+	if (aux.size && !attest_snp_cert_table_ok(aux.data, aux.size)) {
 		err = dcr_fail(msg, DCR_ERR_INVALID,
 		               "snp: the host's certificate table (configfs-tsm auxblob, %zu "
 		               "bytes) is malformed",
