@@ -21,13 +21,19 @@ enum dcr_err dcr_crypto_init(void) DCR_WUR;
 void dcr_sha256(const void *data, size_t size, uint8_t out[static DCR_SHA256_SIZE]);
 void dcr_sha512(const void *data, size_t size, uint8_t out[static DCR_SHA512_SIZE]);
 
-/* Incremental SHA-256 (for content hashes of streamed uploads). */
+/* Incremental SHA-256 (for content hashes of streamed uploads). OpenSSL's,
+ * which uses the CPU's SHA extensions (about 5x libsodium's portable code
+ * here); libsodium's if OpenSSL cannot allocate its context. init may take
+ * memory that final releases: a stream abandoned before final must be
+ * given to dcr_sha256_discard. */
 struct dcr_sha256_ctx {
-	_Alignas(16) uint8_t opaque[128]; /* a crypto_hash_sha256_state */
+	_Alignas(16) uint8_t opaque[128];
 };
 void dcr_sha256_init(struct dcr_sha256_ctx *ctx);
 void dcr_sha256_update(struct dcr_sha256_ctx *ctx, const void *data, size_t size);
 void dcr_sha256_final(struct dcr_sha256_ctx *ctx, uint8_t out[static DCR_SHA256_SIZE]);
+/* Releases an unfinished ctx; harmless after final and on a zeroed ctx. */
+void dcr_sha256_discard(struct dcr_sha256_ctx *ctx);
 
 /* Fills buf with unpredictable bytes. */
 void dcr_random(void *buf, size_t size);

@@ -245,6 +245,9 @@ struct dcr_bquery *dcr_query_bound(struct dcr_query *q);
  * when out of memory. */
 struct dcr_bexpr *dcr_query_new_expr(struct dcr_query *q, enum dcr_bexpr_kind kind,
                                      enum dcr_type type, size_t arg_count);
+/* For rewriting: size bytes (zeroed) in q's arena, freed with q; NULL when
+ * out of memory. E.g. a longer select list. */
+void *dcr_query_alloc(struct dcr_query *q, size_t size);
 /* Adds agg (a DCR_BE_AGG over the rows of FROM) to the query's aggregates
  * and marks the query aggregated; *out_index gets the index a DCR_BE_AGGREF
  * uses. */

@@ -96,7 +96,10 @@ enum dcr_err dcr_audit_append(struct dcr_audit *a, const char *fields, int64_t t
 uint64_t dcr_audit_count(const struct dcr_audit *a);
 /* The whole log as the JSON body of GET /v1/audit, appended to out:
  * {"entries":[{"text":"<entry, as a JSON string>","signature":"<b64>"},...]}.
- * DCR_ERR_TOO_BIG past out's cap (out then holds a partial body). */
+ * The entries are read back from the sealed file (only the chain's head is
+ * kept in memory). DCR_ERR_TOO_BIG past out's cap (out then holds a partial
+ * body); DCR_ERR_VERIFY (logged) when a record on disk changed since it was
+ * written; DCR_ERR_IO when it cannot be read. */
 enum dcr_err dcr_audit_export(struct dcr_audit *a, struct dcr_buf *out) DCR_WUR;
 /* Closes the file (releasing its lock) and frees a; NULL is fine. */
 void dcr_audit_close(struct dcr_audit *a);

@@ -129,6 +129,10 @@ static int run(struct demo *d, char *const argv[])
 		 * let dcr attest show what it verified */
 		if (strcmp(argv[0], "attest"))
 			setenv("DCR_LOG", "error", 1);
+		/* one transcript, in order: a refusal's reason belongs under
+		 * the command that got it */
+		if (dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+			_exit(EXIT_ERROR);
 		execv(d->exe, full);
 		_exit(127);
 	}
@@ -411,6 +415,7 @@ int cmd_demo(int argc, char **argv)
 	    "!! about hardware. Use it to try dcr out, never for real data.            !!\n\n"
 	    "files: %s\n",
 	    d.dir);
+	dcr_log_warn("the demo runs on a SIMULATED TEE: not secure, for trying dcr out only");
 
 	step(1, "each party makes its key pair, on its own machine");
 	if ((rc = must(&d, RUN(&d, "keygen", "--out", "news"), 0, "keygen news")) ||
@@ -491,7 +496,8 @@ int cmd_demo(int argc, char **argv)
 	                       "SELECT i.email, COUNT(*) AS n FROM impressions i GROUP BY i.email"),
 	               EXIT_REFUSED, "the refused query")))
 		goto out;
-	say("  refused with exit code %d, and nothing ran\n", EXIT_REFUSED);
+	say("  refused with exit code %d, and nothing ran: the message names the rule\n",
+	    EXIT_REFUSED);
 
 	step(10, "news reads the audit log: every upload and query, chained and signed");
 	if ((rc = must(&d, RUN(&d, "audit", "--server", d.url, "--contract", "contract.json",

@@ -283,6 +283,7 @@ out:
 	curl_slist_free_all(headers);
 	dcr_id_rewriter_free(p.rw);
 	dcr_envelope_writer_free(p.ew);
+	dcr_sha256_discard(&p.body_hash);
 	dcr_buf_free(&p.queue);
 	dcr_buf_free(&ans.body);
 	free(p.in);

@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libsodium start-up, hashing, randomness, signatures. */
+#include <assert.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "crypto_int.h"
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct dcr_sha256_ctx *)0)->opaque),
+/* What a dcr_sha256_ctx holds. */
+struct sha256_impl {
+	EVP_MD_CTX *md;                 /* OpenSSL's, when kind is SHA_EVP */
+	uint32_t kind;
+	crypto_hash_sha256_state st;    /* libsodium's, when kind is SHA_SODIUM */
+};
+
+#define SHA_EVP 0x45565031u
+#define SHA_SODIUM 0x534f4431u
+
+_Static_assert(sizeof(struct sha256_impl) <= sizeof(((struct dcr_sha256_ctx *)0)->opaque),
                "dcr_sha256_ctx too small");
+_Static_assert(_Alignof(struct sha256_impl) <= 16, "dcr_sha256_ctx alignment");
 
 enum dcr_err dcr_crypto_init(void)
 {
@@ -14,7 +28,9 @@ enum dcr_err dcr_crypto_init(void)
 
 void dcr_sha256(const void *data, size_t size, uint8_t out[static DCR_SHA256_SIZE])
 {
-	crypto_hash_sha256(out, data, size);
+	/* small inputs (ids, one per row) are quicker without a context */
+	if (size < 4096 || EVP_Digest(data, size, out, NULL, EVP_sha256(), NULL) != 1)
+		crypto_hash_sha256(out, data, size);
 }
 
 void dcr_sha512(const void *data, size_t size, uint8_t out[static DCR_SHA512_SIZE])
@@ -24,17 +40,54 @@ void dcr_sha512(const void *data, size_t size, uint8_t out[static DCR_SHA512_SIZ
 
 void dcr_sha256_init(struct dcr_sha256_ctx *ctx)
 {
-	crypto_hash_sha256_init((crypto_hash_sha256_state *)ctx->opaque);
+	struct sha256_impl *h = (struct sha256_impl *)ctx->opaque;
+
+	memset(ctx, 0, sizeof(*ctx));
+	h->md = EVP_MD_CTX_new();
+	if (h->md && EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) == 1) {
+		h->kind = SHA_EVP;
+		return;
+	}
+	EVP_MD_CTX_free(h->md);
+	h->md = NULL;
+	h->kind = SHA_SODIUM;
+	crypto_hash_sha256_init(&h->st);
 }
 
 void dcr_sha256_update(struct dcr_sha256_ctx *ctx, const void *data, size_t size)
 {
-	crypto_hash_sha256_update((crypto_hash_sha256_state *)ctx->opaque, data, size);
+	struct sha256_impl *h = (struct sha256_impl *)ctx->opaque;
+
+	assert(h->kind == SHA_EVP || h->kind == SHA_SODIUM);
+	if (h->kind == SHA_EVP) {
+		/* cannot fail for SHA-256 once initialised */
+		(void)EVP_DigestUpdate(h->md, data, size);
+		return;
+	}
+	crypto_hash_sha256_update(&h->st, data, size);
 }
 
 void dcr_sha256_final(struct dcr_sha256_ctx *ctx, uint8_t out[static DCR_SHA256_SIZE])
 {
-	crypto_hash_sha256_final((crypto_hash_sha256_state *)ctx->opaque, out);
+	struct sha256_impl *h = (struct sha256_impl *)ctx->opaque;
+
+	assert(h->kind == SHA_EVP || h->kind == SHA_SODIUM);
+	if (h->kind == SHA_EVP) {
+		unsigned int n = DCR_SHA256_SIZE;
+
+		(void)EVP_DigestFinal_ex(h->md, out, &n);
+	} else {
+		crypto_hash_sha256_final(&h->st, out);
+	}
+	dcr_sha256_discard(ctx);
+}
+
+void dcr_sha256_discard(struct dcr_sha256_ctx *ctx)
+{
+	struct sha256_impl *h = (struct sha256_impl *)ctx->opaque;
+
+	if (h->kind == SHA_EVP)
+		EVP_MD_CTX_free(h->md);
 	sodium_memzero(ctx, sizeof(*ctx));
 }
 

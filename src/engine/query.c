@@ -100,6 +100,11 @@ struct dcr_bexpr *dcr_query_new_expr(struct dcr_query *q, enum dcr_bexpr_kind ki
 	return e;
 }
 
+void *dcr_query_alloc(struct dcr_query *q, size_t size)
+{
+	return dcr_arena_alloc(&q->arena, size ? size : 1);
+}
+
 static void mark_used(struct dcr_query *q, const struct dcr_bexpr *e)
 {
 	if (e->kind == DCR_BE_COLUMN && e->rel < q->bq.rel_count)

@@ -110,10 +110,14 @@ static int csv_status(enum dcr_err err, const struct dcr_msg *msg)
 
 static enum dcr_err feed_start(struct feed *f, struct server_dataset *ds)
 {
+	enum dcr_err err;
+
 	memset(f, 0, sizeof(*f));
 	f->ds = ds;
-	dcr_sha256_init(&f->sha);
-	return dcr_csv_reader_new(ds->def->name, &ds->csv, &f->csv);
+	err = dcr_csv_reader_new(ds->def->name, &ds->csv, &f->csv);
+	if (!err)
+		dcr_sha256_init(&f->sha); /* released by final, or by feed_free */
+	return err;
 }
 
 static enum dcr_err feed_sink(void *ctx, const uint8_t *data, size_t size)
@@ -158,6 +162,7 @@ static void feed_free(struct feed *f)
 {
 	dcr_csv_reader_free(f->csv);
 	dcr_seal_writer_free(f->seal);
+	dcr_sha256_discard(&f->sha);
 	f->csv = NULL;
 	f->seal = NULL;
 }

@@ -395,6 +395,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	server_upload_free(r->upload);
 	dcr_buf_free(&r->body);
+	dcr_sha256_discard(&r->body_sha); /* a request cut before its end */
 	free(r->target);
 	free(r);
 	*con_cls = NULL;

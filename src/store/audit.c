@@ -438,8 +438,8 @@ struct dcr_audit {
 	const struct dcr_seckey *room;  /* borrowed */
 	uint8_t bind[AUDIT_BIND_SIZE];
 	uint64_t end;                   /* file offset after the last record */
-	struct audit_entries e;         /* every entry: the log is small */
-	uint64_t count;                 /* = e.count, read without the lock */
+	uint64_t records;               /* entries on disk, under the lock */
+	uint64_t count;                 /* = records, read without the lock */
 	uint8_t prev[DCR_SHA256_SIZE];  /* hash of the last entry's text */
 	bool broken;                    /* the file's end is unknown after a failed write */
 	bool lock_ready;
@@ -453,7 +453,6 @@ void dcr_audit_close(struct dcr_audit *a)
 		pthread_mutex_destroy(&a->lock);
 	if (a->fd >= 0)
 		close(a->fd); /* releases the flock */
-	audit_entries_free(&a->e);
 	dcr_wipe(a->key, sizeof(a->key));
 	free(a->path);
 	free(a);
@@ -484,6 +483,7 @@ enum dcr_err dcr_audit_open(const char *path, const uint8_t key[static DCR_SEAL_
 	struct dcr_pubkey pub;
 	struct stat st;
 	struct store_src src = {.fd = -1, .name = path};
+	struct audit_entries e = {0};
 	uint64_t good_end;
 	enum dcr_err err;
 
@@ -528,7 +528,9 @@ enum dcr_err dcr_audit_open(const char *path, const uint8_t key[static DCR_SEAL_
 	src.fd = a->fd;
 	src.size = (uint64_t)st.st_size;
 	dcr_seckey_public(room, &pub);
-	err = audit_load(key, &pub, &src, &a->e, &good_end, a->bind, msg);
+	/* the whole log is read and its chain checked once, here; only its
+	 * head stays in memory, so a long-lived room does not grow with it */
+	err = audit_load(key, &pub, &src, &e, &good_end, a->bind, msg);
 	if (err)
 		goto out;
 	if (good_end < src.size) {
@@ -543,9 +545,10 @@ enum dcr_err dcr_audit_open(const char *path, const uint8_t key[static DCR_SEAL_
 		             "interrupted append left", path, src.size - good_end);
 	}
 	a->end = good_end;
-	a->count = a->e.count;
-	if (a->e.count)
-		dcr_sha256(a->e.texts[a->e.count - 1], a->e.lens[a->e.count - 1], a->prev);
+	a->records = e.count;
+	a->count = e.count;
+	if (e.count)
+		dcr_sha256(e.texts[e.count - 1], e.lens[e.count - 1], a->prev);
 	if (pthread_mutex_init(&a->lock, NULL) != 0) {
 		err = dcr_fail(msg, DCR_ERR_INTERNAL, "%s: cannot create a mutex", path);
 		goto out;
@@ -554,6 +557,7 @@ enum dcr_err dcr_audit_open(const char *path, const uint8_t key[static DCR_SEAL_
 	*out = a;
 	a = NULL;
 out:
+	audit_entries_free(&e);
 	dcr_audit_close(a);
 	return err;
 }
@@ -597,13 +601,7 @@ enum dcr_err dcr_audit_append(struct dcr_audit *a, const char *fields, int64_t t
 		               a->path);
 		goto out;
 	}
-	/* everything that can fail for want of memory happens before the
-	 * write: once the entry is on disk it must also be in memory */
-	if (audit_entries_reserve(&a->e, 1)) {
-		err = dcr_fail(msg, DCR_ERR_NOMEM, "%s: out of memory", a->path);
-		goto out;
-	}
-	seq = a->e.count + 1;
+	seq = a->records + 1;
 	err = audit_text_make(seq, time, fields, a->prev, &text, msg);
 	if (err)
 		goto out;
@@ -632,16 +630,9 @@ enum dcr_err dcr_audit_append(struct dcr_audit *a, const char *fields, int64_t t
 		goto out;
 	}
 	a->end += rec.size;
-	/* reserved above: adding only allocates the copy of the text */
-	if (audit_entries_add(&a->e, (const char *)text.data, text.size, sig_b64)) {
-		/* on disk but not in memory: appending after it would break the
-		 * chain, so stop; reopening reads it back */
-		a->broken = true;
-		err = dcr_fail(msg, DCR_ERR_NOMEM, "%s: out of memory after the append", a->path);
-		goto out;
-	}
+	a->records = seq;
 	dcr_sha256(text.data, text.size, a->prev);
-	__atomic_store_n(&a->count, a->e.count, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->count, seq, __ATOMIC_RELEASE);
 	*out_seq = seq;
 out:
 	pthread_mutex_unlock(&a->lock);
@@ -680,20 +671,44 @@ static enum dcr_err append_json_string(struct dcr_buf *out, const char *s, size_
 
 enum dcr_err dcr_audit_export(struct dcr_audit *a, struct dcr_buf *out)
 {
+	struct store_src src = {.fd = a->fd, .name = a->path};
+	struct audit_entries e = {0};
+	struct dcr_msg msg = {{0}};
+	uint64_t off = AUDIT_HEADER_SIZE;
 	enum dcr_err err;
 
 	assert(a && out);
+	/* read back from disk, one record at a time: the log is not kept in
+	 * memory. The lock keeps appends (and their truncating roll-backs) out
+	 * while it is read. */
 	pthread_mutex_lock(&a->lock);
+	src.size = a->end;
 	err = dcr_buf_append(out, "{\"entries\":[", 12);
-	for (size_t i = 0; i < a->e.count && !err; i++) {
-		err = dcr_buf_append(out, i ? ",{\"text\":\"" : "{\"text\":\"", i ? 10 : 9);
+	for (uint64_t seq = 1; seq <= a->records && !err; seq++) {
+		uint64_t next;
+		bool torn;
+
+		err = read_record(a->key, &src, a->bind, off, seq, &e, &next, &torn, &msg);
+		if (!err && (torn || e.count != 1)) {
+			err = DCR_ERR_VERIFY;
+			dcr_fail(&msg, err, "%s: record %" PRIu64 " is no longer whole", a->path, seq);
+		}
+		if (err) {
+			/* written and synced by us, then changed under us */
+			dcr_log_error("%s", msg.text);
+			break;
+		}
+		off = next;
+		err = dcr_buf_append(out, seq > 1 ? ",{\"text\":\"" : "{\"text\":\"", seq > 1 ? 10 : 9);
 		if (!err)
-			err = append_json_string(out, a->e.texts[i], a->e.lens[i]);
+			err = append_json_string(out, e.texts[0], e.lens[0]);
 		if (!err)
-			err = dcr_buf_printf(out, "\",\"signature\":\"%s\"}", a->e.sigs[i]);
+			err = dcr_buf_printf(out, "\",\"signature\":\"%s\"}", e.sigs[0]);
+		audit_entries_free(&e);
 	}
 	if (!err)
 		err = dcr_buf_append(out, "]}", 2);
 	pthread_mutex_unlock(&a->lock);
+	audit_entries_free(&e);
 	return err;
 }

@@ -17,6 +17,7 @@ has out "uploaded:      purchases"
 has out "east   |"
 has out "no yachts row"
 has out "refused with exit code 4"
+has out "refused by the clean room (HTTP 422): rule 'id columns'"
 has out "verified: 6 entries"
 has err "SIMULATED"
 
@@ -38,7 +39,8 @@ grep -q "\"$m\"" "$T/d/contract.json" || fail "contract does not pin the dcr bin
 
 # a second demo into the same directory refuses to overwrite the keys
 run 1 "$DCR" demo --dir "$T/d"
-has err "already exists"
+has out "already exists"
+has err "keygen news exited 1"
 run 2 "$DCR" demo --frob
 run 2 "$DCR" demo extra
 done_ok

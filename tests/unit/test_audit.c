@@ -430,6 +430,47 @@ static void test_flipped_bytes(void **state)
 	tu_rmdir(dir);
 }
 
+/* The log is not kept in memory: export reads the records back, so a record
+ * changed on disk while the log is open is noticed, not served from memory. */
+static void test_export_reads_disk(void **state)
+{
+	char *dir = tu_tmpdir();
+	char path[4200];
+	struct dcr_buf raw, out;
+	struct dcr_audit *a;
+	size_t offs[MAX_RECORDS + 1];
+	int fd;
+	uint8_t byte;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/audit", dir);
+	a = open_log(path);
+	fill(a, 5);
+	assert_int_equal(export_check(a), 5);
+	read_file(path, &raw);
+	assert_int_equal(records(&raw, offs), 5);
+	/* flip one byte inside record 3's sealed text, behind the log's back */
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	byte = raw.data[offs[2] + 30] ^ 0x40;
+	assert_int_equal(pwrite(fd, &byte, 1, (off_t)(offs[2] + 30)), 1);
+	close(fd);
+	dcr_buf_init(&out, SIZE_MAX);
+	assert_int_equal(dcr_audit_export(a, &out), DCR_ERR_VERIFY);
+	dcr_buf_free(&out);
+	/* put back, it reads again, and appends continue the chain */
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &raw.data[offs[2] + 30], 1, (off_t)(offs[2] + 30)), 1);
+	close(fd);
+	fill(a, 6);
+	assert_int_equal(export_check(a), 6);
+	dcr_audit_close(a);
+	expect_torn(path, 6, file_size(path));
+	dcr_buf_free(&raw);
+	tu_rmdir(dir);
+}
+
 static void write_parts(const char *path, const struct dcr_buf *raw, const size_t *cuts,
                         size_t ncuts)
 {
@@ -939,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_flipped_bytes),
+		cmocka_unit_test(test_export_reads_disk),
 		cmocka_unit_test(test_records_moved),
 		cmocka_unit_test(test_record_from_another_log),
 		cmocka_unit_test(test_wrong_keys_and_files),
