@@ -13,8 +13,11 @@
  * this program answers: generation = the number of writes to inblob and
  * privlevel seen so far (inotify IN_CLOSE_WRITE); outblob = the template
  * file with the 64 bytes of inblob copied in at the template's report data
- * offset; auxblob = the --aux file. Gramine's quote is answered the same way
- * from user_report_data.
+ * offset; auxblob = the --aux file. Each pipe is answered as often as the
+ * producer reads it (generation twice, the blobs once): a reader still
+ * holding a pipe it has drained must not be answered again. Gramine's quote
+ * is answered the same way from user_report_data, on a fresh pipe each
+ * time.
  *
  * usage: helper_fake_tsm ROOT tdx|snp|sgx TEMPLATE [--aux FILE]
  *                        [--provider NAME] [--race] [--log FILE] [--ready FILE]
@@ -47,6 +50,7 @@ struct entry {
 	int wd;
 	unsigned writes;
 	unsigned gen_reads;
+	bool outblob_done, auxblob_done;
 	bool used;
 };
 
@@ -58,6 +62,7 @@ static size_t template_size, aux_size, rd_offset;
 static bool race;
 static int ino = -1, report_wd = -1;
 static char report_dir[PATH_MAX];
+static char scratch_dir[PATH_MAX]; /* ROOT/.fake-kernel: where new pipes are made */
 
 static void on_signal(int sig)
 {
@@ -201,18 +206,41 @@ static uint8_t *blob_for(const char *rd_path, const char *name, size_t *size)
 	return out;
 }
 
-/* Answers a reader waiting on the pipe at path, if there is one: true then. */
-static bool answer(const char *path, const void *data, size_t size, bool *gone)
+/* A pipe at path for the next reader. With a reader on the old one, the
+ * new pipe goes in place (rename) *before* the old writer end is closed:
+ * the reader cannot see end of file, and go on, while path names a pipe
+ * that still has it as a reader (it would be answered twice). */
+static void fresh_pipe(const char *path)
 {
-	const uint8_t *p = data;
+	char tmp[2 * PATH_MAX];
+
+	snprintf(tmp, sizeof(tmp), "%s/.fake-kernel-fifo", scratch_dir);
+	unlink(tmp);
+	if (mkfifo(tmp, 0600) != 0)
+		die(tmp);
+	if (rename(tmp, path) != 0)
+		unlink(tmp); /* the entry is gone */
+}
+
+/* Answers a reader waiting on the pipe at path, if there is one: true
+ * then. data is NULL for outblob/quote: made now from rd_path. replace:
+ * put a fresh pipe at path for a later reader. */
+static bool answer(const char *path, const void *data, size_t size, const char *rd_path,
+                   const char *name, bool replace)
+{
+	uint8_t *blob = NULL;
+	const uint8_t *p;
 	int fd = open(path, O_WRONLY | O_NONBLOCK);
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			*gone = true;
-		return false; /* ENXIO: nobody reading yet */
-	}
+	if (fd < 0)
+		return false; /* ENXIO: nobody reading yet; ENOENT: gone */
 	fcntl(fd, F_SETFL, 0);
+	if (!data) {
+		/* outblob: made when read, from what inblob holds now */
+		blob = blob_for(rd_path, name, &size);
+		data = blob;
+	}
+	p = data;
 	while (size) {
 		ssize_t n = write(fd, p, size);
 
@@ -223,7 +251,10 @@ static bool answer(const char *path, const void *data, size_t size, bool *gone)
 		p += n;
 		size -= (size_t)n;
 	}
+	if (replace)
+		fresh_pipe(path);
 	close(fd);
+	free(blob);
 	return true;
 }
 
@@ -297,69 +328,39 @@ static void drain_events(void)
 	}
 }
 
+/* generation is read twice (before and after the blobs), outblob and
+ * auxblob once each: each pipe is answered exactly that often. */
 static void serve_entry(struct entry *e)
 {
 	char path[2 * PATH_MAX], rd_path[2 * PATH_MAX], text[32];
-	bool gone = false;
-	uint8_t *blob;
-	size_t size;
 	unsigned gen;
 
-	snprintf(path, sizeof(path), "%s/generation", e->path);
-	gen = e->writes + (race && e->gen_reads >= 1 ? 1 : 0);
-	snprintf(text, sizeof(text), "%u\n", gen);
-	if (answer(path, text, strlen(text), &gone))
-		e->gen_reads++;
-	snprintf(path, sizeof(path), "%s/outblob", e->path);
 	snprintf(rd_path, sizeof(rd_path), "%s/inblob", e->path);
-	{
-		int fd = open(path, O_WRONLY | O_NONBLOCK);
-
-		if (fd >= 0) {
-			/* a reader: make the blob now, from what inblob holds */
-			fcntl(fd, F_SETFL, 0);
-			blob = blob_for(rd_path, e->name, &size);
-			for (size_t off = 0; off < size;) {
-				ssize_t n = write(fd, blob + off, size - off);
-
-				if (n <= 0)
-					break;
-				off += (size_t)n;
-			}
-			free(blob);
-			close(fd);
-		} else if (errno == ENOENT) {
-			gone = true;
-		}
+	if (e->gen_reads < 2) {
+		snprintf(path, sizeof(path), "%s/generation", e->path);
+		gen = e->writes + (race && e->gen_reads >= 1 ? 1 : 0);
+		snprintf(text, sizeof(text), "%u\n", gen);
+		if (answer(path, text, strlen(text), NULL, NULL, e->gen_reads == 0))
+			e->gen_reads++;
 	}
-	snprintf(path, sizeof(path), "%s/auxblob", e->path);
-	answer(path, aux_data, aux_size, &gone);
-	(void)gone; /* the inotify watch says when the entry is gone */
+	if (!e->outblob_done) {
+		snprintf(path, sizeof(path), "%s/outblob", e->path);
+		e->outblob_done = answer(path, NULL, 0, rd_path, e->name, false);
+	}
+	if (!e->auxblob_done) {
+		snprintf(path, sizeof(path), "%s/auxblob", e->path);
+		e->auxblob_done = answer(path, aux_data ? aux_data : (const uint8_t *)"", aux_size,
+		                         NULL, NULL, false);
+	}
 }
 
 static void serve_gramine(const char *dir)
 {
 	char path[2 * PATH_MAX], rd_path[2 * PATH_MAX];
-	uint8_t *blob;
-	size_t size;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/quote", dir);
 	snprintf(rd_path, sizeof(rd_path), "%s/user_report_data", dir);
-	fd = open(path, O_WRONLY | O_NONBLOCK);
-	if (fd < 0)
-		return;
-	fcntl(fd, F_SETFL, 0);
-	blob = blob_for(rd_path, "quote", &size);
-	for (size_t off = 0; off < size;) {
-		ssize_t n = write(fd, blob + off, size - off);
-
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	free(blob);
-	close(fd);
+	answer(path, NULL, 0, rd_path, "quote", true);
 }
 
 int main(int argc, char **argv)
@@ -391,6 +392,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	snprintf(scratch_dir, sizeof(scratch_dir), "%s/.fake-kernel", root);
+	mkdirs(scratch_dir);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
