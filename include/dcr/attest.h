@@ -12,12 +12,25 @@
 #define DCR_SEALING_KEY_SIZE 32
 #define DCR_ATTEST_MAX_MEASUREMENTS 32
 #define DCR_EVIDENCE_MAX_SIZE (1u << 20)
+#define DCR_ATTEST_TCB_STATUS_SIZE 48    /* "ConfigurationAndSWHardeningNeeded" fits */
+#define DCR_ATTEST_MAX_ADVISORIES 32
+#define DCR_ATTEST_ADVISORY_SIZE 24      /* "INTEL-SA-00615" fits */
 
 /* One measured value a verifier extracted from evidence. */
 struct dcr_attest_measurement {
 	const char *name;                 /* static; same names as dcr_tee_field */
 	uint8_t value[DCR_TEE_VALUE_MAX];
 	size_t size;
+};
+
+#define DCR_ATTEST_MAX_INFO 16
+#define DCR_ATTEST_INFO_SIZE 160
+
+/* A fact evidence states beside its measurements, shown to people but not
+ * appraised: SNP's policy, VMPL, TCB, chip id, product... */
+struct dcr_attest_info {
+	const char *name;                 /* static, e.g. "policy" */
+	char value[DCR_ATTEST_INFO_SIZE]; /* text, NUL-terminated */
 };
 
 /* What verified evidence says. Only filled in by a successful verify; all
@@ -29,6 +42,17 @@ struct dcr_attest_claims {
 	size_t measurement_count;
 	bool debug;                       /* the TEE's memory is open to its host */
 	int64_t timestamp;                /* when the evidence was made, 0 if unknown */
+	struct dcr_attest_info info[DCR_ATTEST_MAX_INFO]; /* other facts, for display */
+	size_t info_count;
+	/* SGX/TDX (DCAP): the platform's TCB status as the collateral rates it
+	 * ("UpToDate", "SWHardeningNeeded", ...; "unknown (no collateral)"
+	 * without collateral), the advisory IDs of its TCB level, and the
+	 * FMSPC of its PCK certificate in hex. Empty for other kinds. */
+	char tcb_status[DCR_ATTEST_TCB_STATUS_SIZE];
+	char advisories[DCR_ATTEST_MAX_ADVISORIES][DCR_ATTEST_ADVISORY_SIZE];
+	size_t advisory_count;
+	bool advisories_truncated;        /* more advisories (or longer IDs) than fit */
+	char fmspc[13];
 };
 
 /* Where a producer runs. */
@@ -70,6 +94,21 @@ struct dcr_attest_ops {
 	                       struct dcr_attest_claims *out, struct dcr_msg *msg);
 };
 
+/* RA-TLS certificate extensions (dcr_attest_verify_ratls's out_exts). */
+#define DCR_RATLS_LEGACY 1u               /* Gramine's legacy extension: raw quote */
+#define DCR_RATLS_DICE 2u                 /* TCG DICE 2.23.133.5.4.9: CBOR [quote, claims] */
+
+/* Verifies an RA-TLS certificate (PEM or DER, cert_size bytes): valid at
+ * opts->at (0 = now), its quote(s) verified by the sgx/tdx verifier with
+ * opts, each bound to the certificate's public key. On DCR_OK out holds the
+ * quote's claims and out_exts which extensions were verified; on failure
+ * both are zero and msg names the step ("ratls: step 2 (certificate
+ * validity): ..."). docs/ATTESTATION.md "RA-TLS certificates". */
+enum dcr_err dcr_attest_verify_ratls(const uint8_t *cert, size_t cert_size,
+                                     const struct dcr_attest_verify_opts *opts,
+                                     struct dcr_attest_claims *out, unsigned *out_exts,
+                                     struct dcr_msg *msg) DCR_WUR;
+
 /* The backend for tee, or NULL when this build has none. */
 const struct dcr_attest_ops *dcr_attest_find(enum dcr_tee tee);
 /* The backend named name ("sim", "sgx", ...), or NULL. */
@@ -78,6 +117,20 @@ const struct dcr_attest_ops *dcr_attest_find_name(const char *name);
 const struct dcr_attest_ops *dcr_attest_detect(void);
 /* The backend whose format evidence has, or NULL. */
 const struct dcr_attest_ops *dcr_attest_probe(const uint8_t *evidence, size_t size);
+
+/* Azure: inspects a bare HCL report (the bytes of TPM NV index 0x01400001,
+ * starting "HCLA") rather than a DCRVTPM1 container. out gets what the report
+ * says (kind azure-vtpm, the hardware report's measurement, the runtime
+ * data's user-data as report data when present, and info: the HCL fields and
+ * the runtime-data binding) EVEN WHEN IT DOES NOT VERIFY: out is for display
+ * only, never for appraisal. Returns DCR_OK only when the SNP report verified
+ * with opts->vcek (there are no PCRs: a bare HCL report has no TPM quote);
+ * otherwise an error whose msg says why it is not verified (no VCEK, a TDX
+ * report, a failed step). */
+enum dcr_err dcr_attest_azure_hcl_inspect(const uint8_t *hcl, size_t size,
+                                          const struct dcr_attest_verify_opts *opts,
+                                          struct dcr_attest_claims *out,
+                                          struct dcr_msg *msg) DCR_WUR;
 
 /* The measurement called name ("mrtd", ...) in claims, or NULL. */
 const struct dcr_attest_measurement *dcr_attest_claims_find(const struct dcr_attest_claims *claims,

@@ -73,6 +73,7 @@ struct dcr_dp {
 	double epsilon_per_query;   /* default spent per query */
 	double delta;
 	int64_t max_rows_per_id;
+	bool gaussian;              /* "mechanism": "gaussian"; default discrete Laplace */
 };
 
 struct dcr_named_query {

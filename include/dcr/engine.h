@@ -65,6 +65,11 @@ struct dcr_table {
 };
 
 void dcr_table_free(struct dcr_table *t);
+/* Removes column index (its memory freed); the others keep their order. */
+void dcr_table_drop_column(struct dcr_table *t, size_t index);
+/* Keeps the rows r with keep[r] != 0 (keep has row_count entries), in
+ * order; string codes stay valid (dictionaries are kept whole). */
+void dcr_table_keep_rows(struct dcr_table *t, const uint8_t *keep);
 /* Bytes of memory the table holds (values, NULL maps, dictionaries). */
 size_t dcr_table_bytes(const struct dcr_table *t);
 /* The column named name (case-insensitive), or NULL. */

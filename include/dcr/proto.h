@@ -59,6 +59,11 @@ struct dcr_receipt {
 	size_t dataset_count;
 	uint8_t result_hash[32];          /* SHA-256 of the result's CSV bytes */
 	uint64_t audit_seq;
+	/* differential privacy: epsilon > 0 adds "epsilon: E" and noise_lines
+	 * (each "noise: <column> <mechanism> ...\n", from the privacy layer)
+	 * before the result line */
+	double epsilon;
+	const char *noise_lines;
 };
 
 /* The receipt text of docs/API.md, appended to out. */

@@ -3,6 +3,7 @@
  * every backend binds, and the appraisal of verified claims against a policy. */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,6 +114,21 @@ void dcr_attest_report_data(const uint8_t contract_hash[static 32],
 }
 
 /* ---- helpers for backends ------------------------------------------------ */
+
+void attest_info_add(struct dcr_attest_claims *claims, const char *name, const char *fmt, ...)
+{
+	struct dcr_attest_info *info;
+	va_list ap;
+
+	assert(claims->info_count < DCR_ATTEST_MAX_INFO);
+	if (claims->info_count >= DCR_ATTEST_MAX_INFO)
+		return;
+	info = &claims->info[claims->info_count++];
+	info->name = name;
+	va_start(ap, fmt);
+	vsnprintf(info->value, sizeof(info->value), fmt, ap);
+	va_end(ap);
+}
 
 enum dcr_err attest_sha384_file(const char *path, uint8_t out[static ATTEST_SHA384_SIZE],
                                 struct dcr_msg *msg)

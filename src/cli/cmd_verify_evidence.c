@@ -26,8 +26,12 @@ const char cmd_verify_evidence_usage[] =
 	"\n"
 	"  --tee KIND        sim, sgx, tdx, snp or azure-vtpm; default: recognise FILE's\n"
 	"                    format. Name the kind to see why a file is refused.\n"
-	"  --vcek F          SNP: the chip's VCEK certificate (DER)\n"
-	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs)\n"
+	"                    ratls: FILE is an RA-TLS certificate (PEM or DER) whose\n"
+	"                    SGX/TDX quote is verified and bound to its public key\n"
+	"  --vcek F          snp, azure-vtpm: the chip's VCEK certificate (DER), used\n"
+	"                    instead of one inside the evidence\n"
+	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs);\n"
+	"                    without it the TCB status is unknown\n"
 	"  --at TIME         check certificates and collateral as of TIME,\n"
 	"                    YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
 	"  --expect K=HEX    also require value K to be HEX; repeatable. K is report_data\n"
@@ -36,6 +40,10 @@ const char cmd_verify_evidence_usage[] =
 	"                      tdx: mrtd rtmr0..rtmr3 mrconfigid   snp: measurement host_data\n"
 	"                      azure-vtpm: measurement pcr0..pcr23\n"
 	"  --json            print one JSON object instead of lines\n"
+	"\n"
+	"With --tee azure-vtpm, FILE may also be a bare HCL report (TPM NV index\n"
+	"0x01400001, starting \"HCLA\"): its fields and runtime-data binding are shown,\n"
+	"and its SNP report is verified when --vcek is given (else: NOT VERIFIED, exit 3).\n"
 	"\n"
 	"Simulated (sim) evidence proves nothing about hardware: any host can make it.\n"
 	"Only a contract whose tee.accept lists sim should ever trust it.\n"
@@ -166,7 +174,7 @@ static int read_side(const char *path, size_t max, struct dcr_buf *out)
 }
 
 static int print_json(const struct dcr_attest_claims *cl, const struct expect *ex,
-                      size_t count, bool all_ok)
+                      size_t count, bool all_ok, const char *unverified, unsigned ratls_exts)
 {
 	json_t *root = json_object(), *ms = json_object(), *es = json_object();
 	char hex[HEX_MAX], when[21];
@@ -176,11 +184,29 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	if (!root || !ms || !es)
 		goto out;
 	json_object_set_new(root, "tee", json_string(dcr_tee_name(cl->tee)));
-	json_object_set_new(root, "verified", json_true());
+	json_object_set_new(root, "verified", json_boolean(!unverified));
+	if (unverified)
+		json_object_set_new(root, "error", json_string(unverified));
+	if (ratls_exts) {
+		json_t *exts = json_array();
+
+		if (exts && (ratls_exts & DCR_RATLS_LEGACY))
+			json_array_append_new(exts, json_string("legacy"));
+		if (exts && (ratls_exts & DCR_RATLS_DICE))
+			json_array_append_new(exts, json_string("dice"));
+		json_object_set_new(root, "ratls", exts);
+	}
 	if (cl->tee == DCR_TEE_SIM)
 		json_object_set_new(root, "warning",
 		                    json_string("SIMULATED: proves nothing about hardware"));
 	json_object_set_new(root, "debug", json_boolean(cl->debug));
+	if (cl->info_count) {
+		json_t *info = json_object();
+
+		for (size_t i = 0; info && i < cl->info_count; i++)
+			json_object_set_new(info, cl->info[i].name, json_string(cl->info[i].value));
+		json_object_set_new(root, "info", info);
+	}
 	if (cl->timestamp) {
 		dcr_time_format(cl->timestamp, when);
 		json_object_set_new(root, "timestamp", json_string(when));
@@ -189,6 +215,17 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	json_object_set_new(root, "report_data", json_string(hex));
+	if (cl->tcb_status[0]) {
+		json_t *adv = json_array();
+
+		json_object_set_new(root, "fmspc", json_string(cl->fmspc));
+		json_object_set_new(root, "tcb_status", json_string(cl->tcb_status));
+		for (size_t i = 0; adv && i < cl->advisory_count; i++)
+			json_array_append_new(adv, json_string(cl->advisories[i]));
+		json_object_set_new(root, "advisories", adv);
+		if (cl->advisories_truncated)
+			json_object_set_new(root, "advisories_truncated", json_true());
+	}
 	for (size_t i = 0; i < cl->measurement_count; i++) {
 		dcr_hex_encode(hex, cl->measurements[i].value, cl->measurements[i].size);
 		json_object_set_new(ms, cl->measurements[i].name, json_string(hex));
@@ -201,7 +238,7 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	if (!text)
 		goto out;
 	printf("%s\n", text);
-	rc = all_ok ? EXIT_OK : EXIT_VERIFY;
+	rc = all_ok && !unverified ? EXIT_OK : EXIT_VERIFY;
 out:
 	if (rc == EXIT_ERROR)
 		dcr_log_error("out of memory");
@@ -213,16 +250,27 @@ out:
 }
 
 static void print_lines(const struct dcr_attest_claims *cl, const struct expect *ex,
-                        size_t count)
+                        size_t count, unsigned ratls_exts)
 {
 	char hex[HEX_MAX], when[21];
 
+	if (ratls_exts)
+		printf("%-12s %s%s%s\n", "ra-tls:",
+		       ratls_exts & DCR_RATLS_LEGACY ? "Gramine legacy extension" : "",
+		       ratls_exts == (DCR_RATLS_LEGACY | DCR_RATLS_DICE) ? ", " : "",
+		       ratls_exts & DCR_RATLS_DICE ? "TCG DICE extension" : "");
 	printf("%-12s %s\n", "tee:", dcr_tee_name(cl->tee));
 	if (cl->tee == DCR_TEE_SIM)
 		printf("%-12s SIMULATED: proves nothing about hardware (any host can make this "
 		       "evidence and read the TEE's memory)\n", "");
 	printf("%-12s %s\n", "debug:",
 	       cl->debug ? "yes (the host can read the TEE's memory)" : "no");
+	for (size_t i = 0; i < cl->info_count; i++) {
+		char label[40];
+
+		snprintf(label, sizeof(label), "%s:", cl->info[i].name);
+		printf("%-12s %s\n", label, cl->info[i].value);
+	}
 	if (cl->timestamp) {
 		dcr_time_format(cl->timestamp, when);
 		printf("%-12s %s\n", "timestamp:", when);
@@ -238,6 +286,17 @@ static void print_lines(const struct dcr_attest_claims *cl, const struct expect 
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	printf("%-12s %s\n", "report_data:", hex);
+	if (cl->tcb_status[0]) {
+		printf("%-12s %s\n", "fmspc:", cl->fmspc);
+		printf("%-12s %s\n", "tcb status:", cl->tcb_status);
+		if (cl->advisory_count || strncmp(cl->tcb_status, "unknown", 7) != 0) {
+			printf("%-12s ", "advisories:");
+			for (size_t i = 0; i < cl->advisory_count; i++)
+				printf("%s%s", i ? ", " : "", cl->advisories[i]);
+			printf("%s\n", cl->advisory_count ?
+			       (cl->advisories_truncated ? ", ..." : "") : "none");
+		}
+	}
 	for (size_t i = 0; i < count; i++)
 		printf("expect %s: %s\n", ex[i].key, ex[i].ok ? "OK" : "MISMATCH");
 }
@@ -278,6 +337,41 @@ static void print_json_failure(const char *tee, const char *error)
 	json_decref(root);
 }
 
+/* --tee azure-vtpm on a bare HCL report: shows what it says and verifies
+ * the SNP report when a VCEK is given (docs/ATTESTATION.md). */
+static int inspect_hcl(const struct dcr_buf *hcl, const struct dcr_attest_verify_opts *vopts,
+                       struct expect *ex, size_t ex_count, bool json)
+{
+	struct dcr_attest_claims claims;
+	struct dcr_msg msg = {{0}};
+	enum dcr_err err;
+	bool all_ok;
+	int rc;
+
+	err = dcr_attest_azure_hcl_inspect(hcl->data, hcl->size, vopts, &claims, &msg);
+	if (err == DCR_ERR_NOMEM || err == DCR_ERR_INTERNAL)
+		return cli_fail(err, &msg);
+	all_ok = expect_check(ex, ex_count, &claims);
+	if (json) {
+		rc = print_json(&claims, ex, ex_count, all_ok, err ? msg.text : NULL, 0);
+	} else {
+		printf("a bare HCL report, not a DCRVTPM1 container: no TPM quote, so no PCRs\n");
+		print_lines(&claims, ex, ex_count, 0);
+		if (err)
+			printf("NOT VERIFIED: %s\n", msg.text);
+		else if (all_ok)
+			printf("hcl report verified (the SNP report and its runtime data; no PCRs)\n");
+		rc = all_ok && !err ? EXIT_OK : EXIT_VERIFY;
+	}
+	if (err)
+		cli_fail(err, &msg);
+	for (size_t i = 0; i < ex_count; i++)
+		if (!ex[i].ok)
+			dcr_log_error("--expect %s: the report has %s, expected %.*s", ex[i].key,
+			              ex[i].got, (int)ex[i].hex_len, ex[i].hex);
+	return rc;
+}
+
 int cmd_verify_evidence(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -294,7 +388,8 @@ int cmd_verify_evidence(int argc, char **argv)
 	size_t ex_count = 0;
 	const char *tee_name = NULL, *vcek_path = NULL, *coll_path = NULL, *at_text = NULL;
 	const char *path;
-	bool json = false, all_ok;
+	bool json = false, all_ok, ratls = false;
+	unsigned ratls_exts = 0;
 	const struct dcr_attest_ops *ops = NULL;
 	struct dcr_attest_verify_opts vopts = {0};
 	struct dcr_attest_claims claims;
@@ -345,13 +440,15 @@ int cmd_verify_evidence(int argc, char **argv)
 	if (at_text && dcr_time_parse(at_text, &vopts.at) != DCR_OK)
 		return cli_usage_error("verify-evidence",
 		                       "--at '%s': expected a UTC time YYYY-MM-DDTHH:MM:SSZ", at_text);
-	if (tee_name) {
+	if (tee_name && !strcmp(tee_name, "ratls")) {
+		ratls = true;
+	} else if (tee_name) {
 		enum dcr_tee tee;
 
 		if (dcr_tee_from_name(tee_name, &tee) != DCR_OK)
 			return cli_usage_error("verify-evidence",
 			                       "--tee '%s': unknown TEE kind (sim, sgx, tdx, snp, "
-			                       "azure-vtpm)", tee_name);
+			                       "azure-vtpm, or ratls for a certificate)", tee_name);
 		ops = dcr_attest_find(tee);
 		if (!ops || !ops->verify) {
 			dcr_log_error("the %s verifier is not built yet", dcr_tee_name(tee));
@@ -380,15 +477,34 @@ int cmd_verify_evidence(int argc, char **argv)
 			rc = EXIT_VERIFY;
 		goto out;
 	}
-	if (!ops) {
+	if (ratls) {
+		err = dcr_attest_verify_ratls(evidence.data, evidence.size, &vopts, &claims,
+		                              &ratls_exts, &msg);
+		if (err) {
+			if (json)
+				print_json_failure("ratls", msg.text[0] ? msg.text : dcr_strerror(err));
+			cli_fail(err, &msg);
+			rc = verify_exit(err);
+			goto out;
+		}
+		/* the kind, and so the --expect keys, is the quote's */
+		rc = expect_resolve(ex, ex_count, claims.tee);
+		if (rc)
+			goto out;
+	} else if (!ops) {
 		ops = dcr_attest_probe(evidence.data, evidence.size);
 		if (!ops || !ops->verify) {
 			char kinds[64];
 
 			built_verifiers(kinds, sizeof(kinds));
-			dcr_log_error("%s: not evidence of any kind this build knows (it verifies: "
-			              "%s); name the kind with --tee to see why it is refused",
-			              path, kinds);
+			if (evidence.size >= 4 && !memcmp(evidence.data, "HCLA", 4))
+				dcr_log_error("%s: a bare Azure HCL report, not evidence; inspect it "
+				              "with --tee azure-vtpm", path);
+			else
+				dcr_log_error("%s: not evidence of any kind this build knows (it "
+				              "verifies: %s); name the kind with --tee to see why it "
+				              "is refused",
+				              path, kinds);
 			rc = EXIT_VERIFY;
 			goto out;
 		}
@@ -397,7 +513,12 @@ int cmd_verify_evidence(int argc, char **argv)
 			goto out;
 	}
 
-	err = ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
+	if (!ratls && ops->tee == DCR_TEE_AZURE_VTPM && evidence.size >= 4 &&
+	    !memcmp(evidence.data, "HCLA", 4)) {
+		rc = inspect_hcl(&evidence, &vopts, ex, ex_count, json);
+		goto out;
+	}
+	err = ratls ? DCR_OK : ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
 	if (err) {
 		if (json)
 			print_json_failure(ops->name, msg.text[0] ? msg.text : dcr_strerror(err));
@@ -408,9 +529,9 @@ int cmd_verify_evidence(int argc, char **argv)
 
 	all_ok = expect_check(ex, ex_count, &claims);
 	if (json) {
-		rc = print_json(&claims, ex, ex_count, all_ok);
+		rc = print_json(&claims, ex, ex_count, all_ok, NULL, ratls_exts);
 	} else {
-		print_lines(&claims, ex, ex_count);
+		print_lines(&claims, ex, ex_count, ratls_exts);
 		if (all_ok)
 			printf("evidence verified\n");
 		rc = all_ok ? EXIT_OK : EXIT_VERIFY;

@@ -862,7 +862,8 @@ static enum dcr_err parse_aggregates(struct dcr_contract *c, const json_t *rules
 static enum dcr_err parse_dp(struct dcr_contract *c, const json_t *rules, struct dcr_msg *msg)
 {
 	static const char *const fields[] = {"epsilon_per_analyst", "epsilon_per_query", "delta",
-	                                     "max_rows_per_id", NULL};
+	                                     "max_rows_per_id", "mechanism", NULL};
+	const char *mech;
 	char a[CONTRACT_NUMBER_SIZE], b[CONTRACT_NUMBER_SIZE];
 	struct dcr_dp *dp = &c->dp;
 	enum dcr_err err;
@@ -898,8 +899,15 @@ static enum dcr_err parse_dp(struct dcr_contract *c, const json_t *rules, struct
 		return bad(msg, "rules.dp.delta", "must be at least 0 and less than 1, not %s",
 		           num_text(dp->delta, a));
 	err = int_field(obj, "rules.dp", "max_rows_per_id", 1, &dp->max_rows_per_id, msg);
+	if (!err)
+		err = string_field(obj, "rules.dp", "mechanism", false, &mech, NULL, msg);
 	if (err)
 		return err;
+	if (mech && strcmp(mech, "laplace") && strcmp(mech, "gaussian"))
+		return bad(msg, "rules.dp.mechanism", "must be \"laplace\" or \"gaussian\"");
+	dp->gaussian = mech && !strcmp(mech, "gaussian");
+	if (dp->gaussian && !(dp->delta > 0))
+		return bad(msg, "rules.dp.delta", "must be greater than 0 with the gaussian mechanism");
 	c->has_dp = true;
 	return DCR_OK;
 }

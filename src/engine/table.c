@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Columnar tables: allocation, lookup, memory accounting; the type names and
  * the hash seed. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -128,6 +129,43 @@ void dcr_table_free(struct dcr_table *t)
 	free(t->columns);
 	free(t->name);
 	free(t);
+}
+
+void dcr_table_drop_column(struct dcr_table *t, size_t index)
+{
+	assert(index < t->column_count);
+	column_free(&t->columns[index]);
+	memmove(&t->columns[index], &t->columns[index + 1],
+	        (t->column_count - index - 1) * sizeof(*t->columns));
+	t->column_count--;
+}
+
+void dcr_table_keep_rows(struct dcr_table *t, const uint8_t *keep)
+{
+	size_t m = 0;
+
+	for (size_t c = 0; c < t->column_count; c++) {
+		struct dcr_column *col = &t->columns[c];
+		size_t w = engine_type_width(col->type);
+		uint8_t *data = col->v.data;
+
+		m = 0;
+		for (size_t r = 0; r < t->row_count; r++) {
+			if (!keep[r])
+				continue;
+			if (m != r) {
+				memcpy(data + m * w, data + r * w, w);
+				if (col->nulls)
+					col->nulls[m] = col->nulls[r];
+			}
+			m++;
+		}
+		col->count = m;
+	}
+	if (!t->column_count)
+		for (size_t r = 0; r < t->row_count; r++)
+			m += keep[r] != 0;
+	t->row_count = m;
 }
 
 size_t dcr_table_bytes(const struct dcr_table *t)

@@ -94,6 +94,24 @@ static enum dcr_err check_named(const struct dcr_contract *c, const char *named,
 	                      names);
 }
 
+/* The rules every query obeys, in order (docs/PRIVACY.md). */
+static enum dcr_err check_rules(struct privacy *p, const struct dcr_party *analyst,
+                                const char *named)
+{
+	enum dcr_err err;
+
+	if ((err = check_analyst(p->c, analyst, p->msg)) ||
+	    (err = check_named(p->c, named, p->msg)))
+		return err;
+	p->bq = dcr_query_bound(p->q);
+	if ((err = privacy_check_datasets(p)) || (err = privacy_check_joins(p)) ||
+	    (err = privacy_check_hidden(p)) || (err = privacy_check_ids(p)) ||
+	    (err = privacy_check_metrics(p)) || (err = privacy_check_aggregation(p)) ||
+	    (err = privacy_check_aggregates(p)))
+		return err;
+	return DCR_OK;
+}
+
 enum dcr_err dcr_privacy_check(const struct dcr_contract *c, const struct dcr_party *analyst,
                                const char *named, struct dcr_query *q, struct dcr_msg *msg)
 {
@@ -106,15 +124,26 @@ enum dcr_err dcr_privacy_check(const struct dcr_contract *c, const struct dcr_pa
 	/* answering exactly would break a contract that promises noise */
 	if (c->has_dp)
 		return privacy_refuse(msg, "differential privacy",
-		                      "this contract asks for differential privacy, which this "
-		                      "build does not provide yet");
-	if ((err = check_named(c, named, msg)))
-		return err;
-	p.bq = dcr_query_bound(q);
-	if ((err = privacy_check_datasets(&p)) || (err = privacy_check_joins(&p)) ||
-	    (err = privacy_check_hidden(&p)) || (err = privacy_check_ids(&p)) ||
-	    (err = privacy_check_metrics(&p)) || (err = privacy_check_aggregation(&p)) ||
-	    (err = privacy_check_aggregates(&p)))
+		                      "this contract asks for differential privacy: its answers "
+		                      "must be noisy (dcr_privacy_check_dp)");
+	if ((err = check_rules(&p, analyst, named)))
 		return err;
 	return privacy_threshold(&p);
+}
+
+enum dcr_err dcr_privacy_check_dp(const struct dcr_contract *c, const struct dcr_party *analyst,
+                                  const char *named, double epsilon, struct dcr_query *q,
+                                  struct dcr_dp_plan **out, struct dcr_msg *msg)
+{
+	struct privacy p = {.c = c, .q = q, .msg = msg};
+	enum dcr_err err;
+
+	assert(c && q && out);
+	*out = NULL;
+	if (!c->has_dp)
+		return privacy_refuse(msg, "differential privacy",
+		                      "this contract has no rules.dp: its answers are exact");
+	if ((err = check_rules(&p, analyst, named)))
+		return err;
+	return privacy_dp_plan(&p, epsilon, out);
 }

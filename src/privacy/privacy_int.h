@@ -83,6 +83,10 @@ enum dcr_err privacy_check_metrics(struct privacy *p) DCR_WUR;
 enum dcr_err privacy_check_aggregation(struct privacy *p) DCR_WUR;
 enum dcr_err privacy_check_aggregates(struct privacy *p) DCR_WUR;
 
+/* DP: checks the shape a DP query needs, rewrites it and plans its noise. */
+enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_plan **out)
+	DCR_WUR;
+
 /* Adds COUNT(DISTINCT <id of rels[0]>) >= k to HAVING. */
 enum dcr_err privacy_threshold(struct privacy *p) DCR_WUR;
 

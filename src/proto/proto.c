@@ -112,6 +112,12 @@ enum dcr_err dcr_receipt_format(const struct dcr_receipt *r, struct dcr_buf *out
 		if (err)
 			return err;
 	}
+	if (r->epsilon > 0) {
+		err = dcr_buf_printf(out, "epsilon: %.17g\n%s", r->epsilon,
+		                     r->noise_lines ? r->noise_lines : "");
+		if (err)
+			return err;
+	}
 	dcr_hex_encode(hex, r->result_hash, 32);
 	return dcr_buf_printf(out, "result: %s\naudit: %" PRIu64 "\n", hex, r->audit_seq);
 }

@@ -270,6 +270,7 @@ enum dcr_err server_datasets_reconcile(struct dcr_server *s, struct dcr_msg *msg
 
 		if (action && !strcmp(action, "upload") && ds && hash && strlen(hash) == 64)
 			memcpy(last[ds - s->datasets], hash, 65);
+		server_ledger_replay(s, e);
 		json_decref(e);
 	}
 	for (i = 0; i < s->dataset_count; i++) {

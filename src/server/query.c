@@ -316,11 +316,15 @@ enum MHD_Result server_budget_answer(struct MHD_Connection *c, struct server_req
 	char *text;
 	json_t *o;
 
-	if (k->has_dp)
-		o = json_pack("{s:s, s:f, s:f, s:f}", "analyst", r->party->name, "epsilon_total",
-		              k->dp.epsilon_per_analyst, "epsilon_spent", 0.0, "epsilon_remaining",
-		              k->dp.epsilon_per_analyst);
-	else
+	if (k->has_dp) {
+		double spent, left;
+
+		server_ledger_get(r->s, r->party_index, &spent, &left);
+		o = json_pack("{s:s, s:f, s:f, s:f, s:f}", "analyst", r->party->name,
+		              "epsilon_total", k->dp.epsilon_per_analyst, "epsilon_spent", spent,
+		              "epsilon_remaining", left, "epsilon_per_query",
+		              k->dp.epsilon_per_query);
+	} else
 		o = json_pack("{s:s, s:b}", "analyst", r->party->name, "dp", 0);
 	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);

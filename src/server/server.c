@@ -795,6 +795,7 @@ static void server_free(struct dcr_server *s)
 	dcr_wipe(s->seal_key, sizeof(s->seal_key));
 	pthread_rwlock_destroy(&s->catalog_lock);
 	pthread_mutex_destroy(&s->commit_lock);
+	server_ledger_free(s);
 	free(s);
 }
 
@@ -891,6 +892,8 @@ enum dcr_err dcr_server_start(const struct dcr_server_options *o, struct dcr_ser
 	    (err = attest(s, msg)) || (err = open_audit(s, msg)))
 		goto out;
 	err = server_datasets_init(s, msg);
+	if (!err && (err = server_ledger_init(s)))
+		dcr_msg_set(msg, "out of memory");
 	if (err)
 		goto out;
 	server_datasets_load(s);

@@ -105,6 +105,9 @@ struct dcr_server {
 	pthread_rwlock_t catalog_lock;      /* tables: queries read, uploads swap */
 	pthread_mutex_t commit_lock;        /* one upload commits at a time */
 	struct nonce_cache *nonces;
+	pthread_mutex_t ledger_lock;        /* DP: spends are checked and made under it */
+	uint64_t *spent;                    /* DP: per party, in 1e-9 epsilon (ledger.c) */
+	bool ledger_ready;
 	struct server_metrics metrics;
 	struct MHD_Daemon *mhd;
 	_Atomic long in_flight;             /* requests begun and not completed */
@@ -199,6 +202,20 @@ void server_upload_free(struct server_upload *u);
 enum MHD_Result server_query_end(struct MHD_Connection *c, struct server_request *r);
 enum MHD_Result server_audit_answer(struct MHD_Connection *c, struct server_request *r);
 enum MHD_Result server_budget_answer(struct MHD_Connection *c, struct server_request *r);
+
+/* ---- ledger.c: the epsilon ledger (DP contracts) ------------------------ */
+
+enum dcr_err server_ledger_init(struct dcr_server *s) DCR_WUR;
+void server_ledger_free(struct dcr_server *s);
+/* Counts entry (a parsed audit entry) if it is a debit. */
+void server_ledger_replay(struct dcr_server *s, json_t *entry);
+/* What r's party has spent and has left. */
+void server_ledger_get(struct dcr_server *s, size_t party, double *out_spent,
+                       double *out_remaining);
+/* Spends eps for r's party, as an audit entry that names the query: 0, 422
+ * (msg: the rule and the remainder) when it would overspend, 500. */
+int server_ledger_debit(struct dcr_server *s, struct server_request *r, double eps,
+                        const char *sql, size_t len, uint64_t *out_seq, struct dcr_msg *msg);
 
 /* Appends an audit entry made of fields (a JSON object, stolen); 0 or 500
  * with msg. */

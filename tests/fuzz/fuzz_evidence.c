@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes every registered verifier: probing and verifying arbitrary bytes
- * must never crash, leak or read outside the input; claims are appraised. */
+ * must never crash, leak or read outside the input; claims are appraised.
+ * Also the inspection of a bare Azure HCL report. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = true;
 	}
 	(void)dcr_attest_probe(data, size);
+	{
+		/* the bare Azure HCL report inspection (verify-evidence --tee azure-vtpm) */
+		struct dcr_attest_claims claims;
+		struct dcr_msg msg = {{0}};
+		uint8_t *copy = malloc(size ? size : 1);
+
+		if (!copy)
+			abort();
+		if (size)
+			memcpy(copy, data, size);
+		if (dcr_attest_azure_hcl_inspect(copy, size, &opts, &claims, &msg) != DCR_OK &&
+		    !msg.text[0])
+			abort();
+		if (claims.measurement_count > DCR_ATTEST_MAX_MEASUREMENTS ||
+		    claims.info_count > DCR_ATTEST_MAX_INFO)
+			abort();
+		free(copy);
+	}
 	for (unsigned i = 0; i < DCR_TEE_COUNT; i++) {
 		const struct dcr_attest_ops *ops = dcr_attest_find((enum dcr_tee)i);
 		struct dcr_attest_claims claims;

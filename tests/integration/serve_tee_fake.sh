@@ -83,6 +83,8 @@ if [ "$rc" = 1 ] && grep -q "the tdx verifier is not built" "$T/err"; then
 else
 	[ "$rc" = 3 ] || fail "verify-evidence on a fake quote exited $rc, expected 3: $(cat "$T/err")"
 	run 3 "$DCR" attest --server "$URL" --contract "$T/contract.json"
+	# the room itself could not verify it either, and said so
+	has "$T/serve.err" "tdx: this clean room cannot verify its own evidence here"
 fi
 stop_server
 

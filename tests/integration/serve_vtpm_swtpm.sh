@@ -103,6 +103,8 @@ if [ "$rc" = 1 ] && grep -q "the azure-vtpm verifier is not built" "$T/err"; the
 else
 	[ "$rc" = 3 ] || fail "verify-evidence on a fake HCL report exited $rc, expected 3: $(cat "$T/err")"
 	run 3 "$DCR" attest --server "$URL" --contract "$T/contract.json"
+	# the room itself could not verify it either, and said so
+	has "$T/serve.err" "azure-vtpm: this clean room cannot verify its own evidence here"
 fi
 stop_server
 

@@ -300,15 +300,183 @@ static void test_analysts_only(void **state)
 	}
 }
 
+#define DP_RULES ", \"dp\": {\"epsilon_per_analyst\": 3.0, \"epsilon_per_query\": 0.5, " \
+                 "\"delta\": 1e-7, \"max_rows_per_id\": 10}"
+
 static void test_differential_privacy(void **state)
 {
-	struct dcr_contract *dp = contract(BASE_AGGS, ", \"dp\": {\"epsilon_per_analyst\": 3.0, "
-	                                   "\"epsilon_per_query\": 0.5, \"delta\": 1e-7, "
-	                                   "\"max_rows_per_id\": 10}");
+	struct dcr_contract *dp = contract(BASE_AGGS, DP_RULES);
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_msg msg = {{0}};
+	struct dcr_query *q;
 
 	(void)state;
+	/* an exact answer is never given for a DP contract */
 	refused_as(dp, &fx.cat, party(dp, "acme"), NULL, "SELECT COUNT(*) FROM impressions",
-	           "differential privacy", "does not provide yet");
+	           "differential privacy", "must be noisy");
+	/* and a contract without rules.dp has no noisy answers */
+	q = prepare(&fx.cat, "SELECT COUNT(*) FROM impressions");
+	assert_int_equal(dcr_privacy_check_dp(fx.c, party(fx.c, "acme"), NULL, 0.5, q, &plan, &msg),
+	                 DCR_ERR_REFUSED);
+	assert_null(plan);
+	tu_assert_msg(&msg, "rule 'differential privacy': this contract has no rules.dp");
+	dcr_query_free(q);
+	dcr_contract_free(dp);
+}
+
+/* Refused by dcr_privacy_check_dp with the rule named. */
+static void dp_refused(const struct dcr_contract *c, const char *sql, double eps, const char *rule,
+                       const char *detail)
+{
+	struct dcr_query *q = prepare(&fx.cat, sql);
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_msg msg = {{0}};
+	char want[128];
+
+	if (dcr_privacy_check_dp(c, party(c, "acme"), NULL, eps, q, &plan, &msg) != DCR_ERR_REFUSED)
+		fail_msg("not refused: %s", sql);
+	assert_null(plan);
+	snprintf(want, sizeof(want), "rule '%s': ", rule);
+	if (strncmp(msg.text, want, strlen(want)))
+		fail_msg("refusal of \"%s\" does not start with \"%s\": %s", sql, want, msg.text);
+	tu_assert_msg(&msg, detail);
+	dcr_query_free(q);
+}
+
+static void test_dp_refusals(void **state)
+{
+	struct dcr_contract *dp = contract(BASE_AGGS ", \"min\", \"max\"", DP_RULES);
+
+	(void)state;
+	/* every rule of an exact query still holds */
+	dp_refused(dp, "SELECT email, COUNT(*) FROM impressions GROUP BY email", 0.5, "id columns",
+	           "GROUP BY");
+	dp_refused(dp, "SELECT COUNT(note) FROM purchases", 0.5, "hidden columns", "note");
+	/* and what only DP forbids */
+	dp_refused(dp, "SELECT region, COUNT(*) FROM impressions GROUP BY region HAVING COUNT(*) > 2",
+	           0.5, "differential privacy", "HAVING");
+	dp_refused(dp, "SELECT region, COUNT(*) FROM impressions GROUP BY region LIMIT 2", 0.5,
+	           "differential privacy", "LIMIT");
+	dp_refused(dp, "SELECT region, COUNT(*) AS n FROM impressions GROUP BY region ORDER BY n", 0.5,
+	           "differential privacy", "ORDER BY may only name GROUP BY keys");
+	dp_refused(dp, "SELECT COUNT(*) * 2 FROM impressions", 0.5, "differential privacy",
+	           "one aggregate");
+	dp_refused(dp, "SELECT MAX(views) FROM impressions", 0.5, "differential privacy",
+	           "MAX is not supported");
+	dp_refused(dp, "SELECT SUM(views * 2) FROM impressions", 0.5, "differential privacy",
+	           "SUM takes one metric column");
+	dp_refused(dp, "SELECT COUNT(*) FROM impressions", 0, "differential privacy",
+	           "greater than 0");
+	dp_refused(dp, "SELECT COUNT(*) FROM impressions", 3.5, "differential privacy",
+	           "more than the whole budget of 3");
+	dcr_contract_free(dp);
+}
+
+/* Runs a DP-planned query exactly (no cap, no noise: what the engine
+ * computes before the noise) and returns the plan and the result. */
+static struct dcr_table *dp_run(const struct dcr_contract *c, const char *sql,
+                                struct dcr_dp_plan **plan)
+{
+	struct dcr_query *q = prepare(&fx.cat, sql);
+	struct dcr_exec_options eo = {0};
+	struct dcr_table *t = NULL;
+	struct dcr_msg msg = {{0}};
+
+	if (dcr_privacy_check_dp(c, party(c, "acme"), NULL, 0.6, q, plan, &msg) != DCR_OK)
+		fail_msg("refused: %s: %s", sql, msg.text);
+	if (dcr_query_run(q, &eo, &t, NULL, &msg) != DCR_OK)
+		fail_msg("run: %s: %s", sql, msg.text);
+	dcr_query_free(q);
+	return t;
+}
+
+static void test_dp_plan(void **state)
+{
+	struct dcr_contract *dp = contract(BASE_AGGS, DP_RULES);
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_table *t;
+
+	(void)state;
+	/* ungrouped: one row, no selection; COUNT(DISTINCT first id) moves by 1 */
+	t = dp_run(dp, "SELECT COUNT(DISTINCT email) AS people, COUNT(*) AS n, SUM(views) AS v "
+	               "FROM impressions", &plan);
+	assert_false(plan->grouped);
+	assert_int_equal(plan->col_count, 3);
+	assert_int_equal(plan->measurements, 3);
+	assert_int_equal(plan->cap, 10);
+	assert_true(plan->epsilon == 0.6);
+	assert_int_equal(plan->cols[0].kind, DCR_DP_COUNT);
+	assert_true(plan->cols[0].sensitivity == 1);
+	assert_true(plan->cols[1].sensitivity == 10);
+	assert_int_equal(plan->cols[2].kind, DCR_DP_SUM);
+	assert_true(plan->cols[2].sensitivity == 10 * 100);
+	assert_int_equal(t->column_count, 3);
+	assert_int_equal(t->row_count, 1);
+	assert_int_equal(t->columns[0].v.i64[0], 11);
+	/* views are within [0, 100] except west's 50... all are: 101 */
+	assert_int_equal(t->columns[2].v.i64[0], 10 + 5 + 7 + 1 + 2 + 3 + 4 + 9 + 1 + 2 + 3 + 50 + 4);
+	dcr_table_free(t);
+	dcr_dp_plan_free(plan);
+
+	/* grouped: a hidden distinct-id count for selection; AVG as SUM and COUNT */
+	t = dp_run(dp, "SELECT region, AVG(views) AS a, COUNT(DISTINCT email) AS people "
+	               "FROM impressions GROUP BY region ORDER BY region", &plan);
+	assert_true(plan->grouped);
+	assert_int_equal(plan->col_count, 3);
+	assert_int_equal(plan->measurements, 4); /* sum, count, people, selection */
+	assert_int_equal(plan->cols[0].kind, DCR_DP_KEY);
+	assert_int_equal(plan->cols[1].kind, DCR_DP_AVG);
+	assert_true(plan->cols[1].sensitivity == 1000);
+	assert_true(plan->cols[1].count_sensitivity == 10);
+	assert_true(plan->cols[2].sensitivity == 10); /* grouped: an id's rows span groups */
+	assert_true(plan->select_sensitivity == 10);
+	/* region, sum, people, then the hidden count and distinct ids; no k HAVING */
+	assert_int_equal(t->column_count, 5);
+	assert_int_equal(plan->cols[1].count_column, 3);
+	assert_int_equal(plan->select_column, 4);
+	assert_int_equal(t->row_count, 5); /* east, north, south, west, NULL: nothing dropped */
+	assert_int_equal(t->columns[1].type, DCR_TYPE_INT);
+	/* north: views 10 5 7 1 2 over 5 rows, 4 ids */
+	assert_int_equal(t->columns[1].v.i64[1], 25);
+	assert_int_equal(t->columns[3].v.i64[1], 5);
+	assert_int_equal(t->columns[4].v.i64[1], 4);
+	dcr_table_free(t);
+	dcr_dp_plan_free(plan);
+	dcr_contract_free(dp);
+}
+
+/* Values outside a metric's bounds are clamped before they are summed. */
+static void test_dp_clamps(void **state)
+{
+	char text[8192], *at;
+	struct dcr_contract *dp = NULL;
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_msg msg = {{0}};
+	struct dcr_table *t;
+	int n;
+
+	(void)state;
+	/* views bounded to [2, 6] instead of [0, 100] */
+	n = snprintf(text, sizeof(text), contract_fmt, fx.news_pub, fx.acme_pub, BASE_AGGS,
+	             DP_RULES);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	at = strstr(text, "[0, 100]");
+	assert_non_null(at);
+	memcpy(at, "[2,   6]", 8);
+	if (dcr_contract_parse(text, (size_t)n, NOW, 0, &dp, &msg) != DCR_OK)
+		fail_msg("test contract refused: %s", msg.text);
+	/* views 10 5 7 1 2 | 3 4 9 | 1 2 3 | 50 | 4 clamped to 6 5 6 2 2 | 3 4 6 | 2 2 3 | 6 | 4 */
+	t = dp_run(dp, "SELECT region, SUM(views) AS s, AVG(views) AS a FROM impressions "
+	               "GROUP BY region ORDER BY region", &plan);
+	assert_true(plan->cols[1].sensitivity == 10 * 6);
+	assert_true(plan->cols[1].lo == 2 && plan->cols[1].hi == 6);
+	assert_int_equal(t->columns[1].v.i64[0], 2 + 2 + 3);     /* east */
+	assert_int_equal(t->columns[1].v.i64[1], 6 + 5 + 6 + 2 + 2); /* north */
+	assert_int_equal(t->columns[1].v.i64[2], 3 + 4 + 6);     /* south */
+	assert_int_equal(t->columns[1].v.i64[3], 6);             /* west */
+	assert_int_equal(t->columns[2].v.i64[3], 6);             /* AVG's sum, clamped too */
+	dcr_table_free(t);
+	dcr_dp_plan_free(plan);
 	dcr_contract_free(dp);
 }
 
@@ -610,6 +778,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_analysts_only),
 		cmocka_unit_test(test_differential_privacy),
+		cmocka_unit_test(test_dp_refusals),
+		cmocka_unit_test(test_dp_plan),
+		cmocka_unit_test(test_dp_clamps),
 		cmocka_unit_test(test_named_queries),
 		cmocka_unit_test(test_contract_datasets),
 		cmocka_unit_test(test_allowed_joins),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The tdx backend's entry in the registry: an Intel TDX confidential VM,
- * evidence through configfs-tsm (docs/ATTESTATION.md). */
+/* The tdx backend's entry in the registry: Intel TDX trust domains;
+ * evidence = a DCAP quote v4 or v5 from configfs-tsm (docs/ATTESTATION.md). */
 #include "../attest_int.h"
 
 const struct dcr_attest_ops attest_tdx_ops = {
@@ -9,6 +9,6 @@ const struct dcr_attest_ops attest_tdx_ops = {
 	.detect = attest_tdx_detect,
 	.evidence = attest_tdx_evidence,
 	.sealing_key = attest_tdx_sealing_key,
-	.probe = NULL,  /* the verifier half arrives from tdx_verify.c */
-	.verify = NULL,
+	.probe = attest_tdx_probe,
+	.verify = attest_tdx_verify,
 };
