@@ -20,10 +20,13 @@
  * time.
  *
  * usage: helper_fake_tsm ROOT tdx|snp|sgx TEMPLATE [--aux FILE]
- *                        [--provider NAME] [--race] [--log FILE] [--ready FILE]
+ *                        [--provider NAME] [--race] [--keep] [--log FILE]
+ *                        [--ready FILE]
  *   --provider NAME  what the provider attribute says (default: the kind's)
  *   --race           behave as if another process wrote to each entry once
  *                    (generation one higher on its second read)
+ *   --keep           answer the template unchanged (a real sample that
+ *                    verifies, with its own report data)
  *   --log FILE       one line per answered blob: "KIND ENTRY HEX(report data)",
  *                    and per write to privlevel: "KIND ENTRY privlevel=VALUE"
  *   --ready FILE     created once the tree is in place */
@@ -59,7 +62,7 @@ static struct entry entries[MAX_ENTRIES];
 static const char *kind, *provider, *log_path;
 static uint8_t *template_data, *aux_data;
 static size_t template_size, aux_size, rd_offset;
-static bool race;
+static bool race, keep;
 static int ino = -1, report_wd = -1;
 static char report_dir[PATH_MAX];
 static char scratch_dir[PATH_MAX]; /* ROOT/.fake-kernel: where new pipes are made */
@@ -199,7 +202,7 @@ static uint8_t *blob_for(const char *rd_path, const char *name, size_t *size)
 	if (n < 0)
 		die(rd_path);
 	memcpy(out, template_data, template_size);
-	if (rd_offset + (size_t)n <= template_size)
+	if (!keep && rd_offset + (size_t)n <= template_size)
 		memcpy(out + rd_offset, rd, (size_t)n);
 	log_rd(name, rd, (size_t)n);
 	*size = template_size;
@@ -370,7 +373,7 @@ int main(int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: helper_fake_tsm ROOT tdx|snp|sgx TEMPLATE [--aux FILE] "
-		                "[--provider NAME] [--race] [--log FILE] [--ready FILE]\n");
+		                "[--provider NAME] [--race] [--keep] [--log FILE] [--ready FILE]\n");
 		return 2;
 	}
 	root = argv[1];
@@ -383,6 +386,8 @@ int main(int argc, char **argv)
 			provider = argv[++i];
 		else if (!strcmp(argv[i], "--race"))
 			race = true;
+		else if (!strcmp(argv[i], "--keep"))
+			keep = true;
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
 			log_path = argv[++i];
 		else if (!strcmp(argv[i], "--ready") && i + 1 < argc)

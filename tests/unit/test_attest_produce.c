@@ -446,6 +446,85 @@ static void test_snp_bad_table_and_size(void **state)
 	dcr_buf_free(&out);
 }
 
+/* ---- what the producers make, read by the verifiers --------------------- */
+
+static void assert_value(const struct dcr_attest_claims *c, const char *name, const char *hex)
+{
+	const struct dcr_attest_measurement *m = dcr_attest_claims_find(c, name);
+	uint8_t want[DCR_TEE_VALUE_MAX];
+
+	assert_non_null(m);
+	assert_int_equal(m->size, strlen(hex) / 2);
+	assert_int_equal(dcr_hex_decode(want, m->size, hex, strlen(hex)), DCR_OK);
+	assert_memory_equal(m->value, want, m->size);
+}
+
+/* The fake kernels answer the real samples unchanged (--keep): the evidence
+ * the producers assemble from them (the SNP report with the host's
+ * certificate table after it, carrying the VCEK) verifies with this build's
+ * verifiers, with the values SOURCES.md gives. */
+static void test_real_samples_verify(void **state)
+{
+	struct fixture *f = *state;
+	struct dcr_attest_verify_opts opts = {.at = 1751328000}; /* 2025-07-01 */
+	struct dcr_attest_claims c;
+	struct dcr_msg msg = {{0}};
+	char aux_path[4200];
+	uint8_t rd[DCR_REPORT_DATA_SIZE] = {0}, *table;
+	size_t table_size;
+	struct dcr_buf out;
+
+	dcr_buf_init(&out, DCR_EVIDENCE_MAX_SIZE);
+	if (!dcr_attest_find(DCR_TEE_TDX)->verify) {
+		/* a build without the verifiers: nothing to check here */
+		dcr_buf_free(&out);
+		return;
+	}
+
+	start_kernel(f, "tdx", testdata("tdx_quote_v4_spr_e4.dat"), "--keep", NULL, NULL);
+	assert_int_equal(dcr_attest_find(DCR_TEE_TDX)->evidence(NULL, f->rd, &out, &msg), DCR_OK);
+	if (dcr_attest_find(DCR_TEE_TDX)->verify(out.data, out.size, &opts, &c, &msg) != DCR_OK)
+		fail_msg("tdx: %s", msg.text);
+	assert_int_equal(c.tee, DCR_TEE_TDX);
+	assert_value(&c, "mrtd", "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f"
+	                         "22fc00b8dcd404bc10d5e119d7215cbb");
+	assert_int_equal(dcr_hex_decode(rd, 64, "6c62dec1b8191749a31dab490be532a35944dea47caef1f98"
+	                                       "0863993d9899545eb7406a38d1eed313b987a467dacead6f0c"
+	                                       "87a6d766c66f6f29f8acb281f1113", 128), DCR_OK);
+	assert_memory_equal(c.report_data, rd, 64);
+	stop_kernel(f);
+
+	table = cert_table(&table_size, false);
+	snprintf(aux_path, sizeof(aux_path), "%s/aux.bin", f->dir);
+	tu_write(aux_path, table, table_size);
+	free(table);
+	start_kernel(f, "snp", testdata("snp_report_milan.bin"), "--keep", "--aux", aux_path);
+	dcr_buf_reset(&out);
+	assert_int_equal(dcr_attest_find(DCR_TEE_SNP)->evidence(NULL, f->rd, &out, &msg), DCR_OK);
+	assert_true(out.size > SNP_REPORT_SIZE); /* the VCEK travels with it */
+	if (dcr_attest_find(DCR_TEE_SNP)->verify(out.data, out.size, &opts, &c, &msg) != DCR_OK)
+		fail_msg("snp: %s", msg.text);
+	assert_int_equal(c.tee, DCR_TEE_SNP);
+	assert_value(&c, "measurement", "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82"
+	                                "705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01");
+	memset(rd, 0, sizeof(rd));
+	memcpy(rd, "\x01\x02\x03\x04\x05", 5);
+	assert_memory_equal(c.report_data, rd, 64);
+	stop_kernel(f);
+
+	start_kernel(f, "sgx", testdata("sgx_quote_v3_dcapqvl.dat"), "--keep", NULL, NULL);
+	dcr_buf_reset(&out);
+	assert_int_equal(dcr_attest_find(DCR_TEE_SGX)->evidence(NULL, f->rd, &out, &msg), DCR_OK);
+	if (dcr_attest_find(DCR_TEE_SGX)->verify(out.data, out.size, &opts, &c, &msg) != DCR_OK)
+		fail_msg("sgx: %s", msg.text);
+	assert_value(&c, "mrenclave",
+	             "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb");
+	memset(rd, 0, sizeof(rd));
+	memcpy(rd, "Hello, world!", 13);
+	assert_memory_equal(c.report_data, rd, 64);
+	dcr_buf_free(&out);
+}
+
 /* ---- snp sealing key: the seam in front of the ioctl -------------------- */
 
 static struct {
@@ -649,6 +728,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snp_evidence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snp_no_certificates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snp_bad_table_and_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_real_samples_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snp_sealing_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sgx_evidence_and_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyfile, setup, teardown),
