@@ -80,4 +80,16 @@ enum dcr_err dcr_privacy_check_dp(const struct dcr_contract *c, const struct dcr
                                   struct dcr_dp_plan **out, struct dcr_msg *msg) DCR_WUR;
 void dcr_dp_plan_free(struct dcr_dp_plan *plan);
 
+struct dcr_rng;
+
+/* After q ran (with the plan's row cap): adds the noise to every noisy
+ * value of t (the query's result), keeps only the groups whose noisy
+ * distinct-id count passes the threshold (and k), removes the hidden
+ * columns, fills the plan's scales, and appends the receipt's "noise:",
+ * "selection:" lines to lines. Draws from rng (dcr_rng_os, or a pool of
+ * it). */
+enum dcr_err dcr_privacy_add_noise(struct dcr_dp_plan *plan, struct dcr_table *t,
+                                   const struct dcr_rng *rng, struct dcr_buf *lines,
+                                   struct dcr_msg *msg) DCR_WUR;
+
 #endif

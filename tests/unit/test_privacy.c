@@ -2,6 +2,7 @@
 /* The privacy layer: for each rule, queries it lets through and queries it
  * refuses (with the rule's name in the message); and the k rewrite, run on
  * real tables: groups under k distinct ids vanish, the rest are exact. */
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include "dcr/contract.h"
 #include "dcr/engine.h"
+#include "dcr/noise.h"
 #include "dcr/privacy.h"
 
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
@@ -480,6 +482,235 @@ static void test_dp_clamps(void **state)
 	dcr_contract_free(dp);
 }
 
+/* Asserts that the text in b contains needle. */
+static void buf_has(struct dcr_buf *b, const char *needle)
+{
+	assert_int_equal(dcr_buf_append(b, "", 1), DCR_OK);
+	if (!strstr((const char *)b->data, needle))
+		fail_msg("\"%s\" lacks \"%s\"", (const char *)b->data, needle);
+}
+
+/* A DP contract with the given budget, delta and cap. */
+static struct dcr_contract *dp_contract(double total, double delta, int cap, const char *mech)
+{
+	char rules[256];
+
+	snprintf(rules, sizeof(rules),
+	         ", \"dp\": {\"epsilon_per_analyst\": %g, \"epsilon_per_query\": %g, "
+	         "\"delta\": %g, \"max_rows_per_id\": %d%s%s%s}",
+	         total, total, delta, cap, mech ? ", \"mechanism\": \"" : "", mech ? mech : "",
+	         mech ? "\"" : "");
+	return contract(BASE_AGGS, rules);
+}
+
+/* Plans sql with epsilon (the rewrite runs once), returns the plan; *q is
+ * kept for the caller to free. */
+static struct dcr_dp_plan *dp_plan(const struct dcr_contract *c, const char *sql, double eps,
+                                   struct dcr_query **q)
+{
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_msg msg = {{0}};
+
+	*q = prepare(&fx.cat, sql);
+	if (dcr_privacy_check_dp(c, party(c, "acme"), NULL, eps, *q, &plan, &msg) != DCR_OK)
+		fail_msg("refused: %s: %s", sql, msg.text);
+	return plan;
+}
+
+/* A result table as the engine would give for the plan: int columns. */
+static struct dcr_table *int_table(size_t cols, size_t rows, const int64_t *values)
+{
+	struct dcr_table *t = calloc(1, sizeof(*t));
+
+	assert_non_null(t);
+	t->row_count = rows;
+	t->column_count = cols;
+	t->columns = calloc(cols, sizeof(*t->columns));
+	assert_non_null(t->columns);
+	for (size_t c = 0; c < cols; c++) {
+		t->columns[c].name = strdup("c");
+		t->columns[c].type = DCR_TYPE_INT;
+		t->columns[c].count = rows;
+		t->columns[c].v.i64 = calloc(rows ? rows : 1, sizeof(int64_t));
+		assert_non_null(t->columns[c].v.i64);
+		for (size_t r = 0; r < rows; r++)
+			t->columns[c].v.i64[r] = values[r * cols + c];
+	}
+	return t;
+}
+
+/* The noise of one released COUNT(*): Laplace scale cap / epsilon, an
+ * answer near the truth, the receipt lines. */
+static void test_dp_noise_count(void **state)
+{
+	struct dcr_contract *dp = dp_contract(2.0, 1e-6, 10, NULL);
+	struct dcr_rng_seeded seeded;
+	struct dcr_rng rng;
+	struct dcr_query *q;
+	struct dcr_dp_plan *plan = dp_plan(dp, "SELECT COUNT(*) AS n FROM impressions", 2.0, &q);
+	struct dcr_buf lines;
+	struct dcr_msg msg = {{0}};
+	const int64_t truth[] = {100000};
+	double sum = 0, sq = 0;
+	int n = 4000;
+
+	(void)state;
+	dcr_rng_seeded_init(&seeded, 7, &rng);
+	for (int i = 0; i < n; i++) {
+		struct dcr_table *t = int_table(1, 1, truth);
+
+		dcr_buf_init(&lines, 4096);
+		assert_int_equal(dcr_privacy_add_noise(plan, t, &rng, &lines, &msg), DCR_OK);
+		assert_int_equal(t->row_count, 1);
+		assert_int_equal(t->column_count, 1);
+		sum += (double)(t->columns[0].v.i64[0] - truth[0]);
+		sq += pow((double)(t->columns[0].v.i64[0] - truth[0]), 2);
+		if (i == 0)
+			buf_has(&lines, "noise: column=0 mechanism=discrete-laplace scale=5 ");
+		dcr_buf_free(&lines);
+		dcr_table_free(t);
+	}
+	/* scale b = 10 / 2 = 5: mean 0, variance about 2 b^2 = 50 */
+	assert_true(fabs(sum / n) < 0.5);
+	assert_true(sq / n > 40 && sq / n < 60);
+	assert_true(plan->cols[0].scale >= 5 && plan->cols[0].scale < 5.0001);
+	assert_true(plan->cols[0].ci95 >= 14 && plan->cols[0].ci95 <= 16);
+	dcr_dp_plan_free(plan);
+	dcr_query_free(q);
+	dcr_contract_free(dp);
+}
+
+/* Differencing: the answers for data with and without one person (who adds
+ * at most cap = 10 rows) are distributed within a factor e^epsilon of each
+ * other, bucket by bucket. A mechanism calibrated to the wrong sensitivity
+ * (e.g. 1 instead of the cap) fails this by far. */
+static void test_dp_differencing(void **state)
+{
+	struct dcr_contract *dp = dp_contract(1.0, 1e-6, 10, NULL);
+	struct dcr_rng_seeded seeded;
+	struct dcr_rng rng;
+	struct dcr_query *q;
+	struct dcr_dp_plan *plan = dp_plan(dp, "SELECT COUNT(*) AS n FROM impressions", 1.0, &q);
+	enum { N = 200000, W = 120 };
+	static unsigned hist[2][2 * W + 1];
+	struct dcr_buf lines;
+	struct dcr_msg msg = {{0}};
+	double worst = 0;
+
+	(void)state;
+	memset(hist, 0, sizeof(hist));
+	dcr_rng_seeded_init(&seeded, 11, &rng);
+	for (int world = 0; world < 2; world++) {
+		/* 1000 rows, or 1010 with the person's 10 */
+		const int64_t truth[] = {1000 + 10 * world};
+
+		for (int i = 0; i < N; i++) {
+			struct dcr_table *t = int_table(1, 1, truth);
+			int64_t v;
+
+			dcr_buf_init(&lines, 4096);
+			assert_int_equal(dcr_privacy_add_noise(plan, t, &rng, &lines, &msg), DCR_OK);
+			v = t->columns[0].v.i64[0] - 1005;
+			if (v >= -W && v <= W)
+				hist[world][v + W]++;
+			dcr_buf_free(&lines);
+			dcr_table_free(t);
+		}
+	}
+	for (int b = 0; b <= 2 * W; b++) {
+		double p0 = hist[0][b], p1 = hist[1][b], r;
+
+		if (p0 < 2000 || p1 < 2000)
+			continue; /* too few to estimate a ratio */
+		r = p0 > p1 ? p0 / p1 : p1 / p0;
+		if (r > worst)
+			worst = r;
+	}
+	/* e^1 = 2.718; a sensitivity-1 calibration would give ratios near e^10 */
+	assert_true(worst > 2.0);
+	if (!(worst < exp(1.0) * 1.1))
+		fail_msg("a one-person difference shows a likelihood ratio of %.3f > e^epsilon", worst);
+	dcr_dp_plan_free(plan);
+	dcr_query_free(q);
+	dcr_contract_free(dp);
+}
+
+/* Group selection: a group of one id is released with probability at most
+ * delta / cap; large groups always; the hidden columns are gone and the
+ * values noised. */
+static void test_dp_selection(void **state)
+{
+	struct dcr_contract *dp = dp_contract(1.0, 0.02, 2, NULL);
+	struct dcr_rng_seeded seeded;
+	struct dcr_rng rng;
+	struct dcr_query *q;
+	struct dcr_dp_plan *plan = dp_plan(dp, "SELECT region, COUNT(*) AS n FROM impressions "
+	                                   "GROUP BY region", 1.0, &q);
+	/* region code, n, hidden distinct ids: a group of one id, a big group */
+	const int64_t truth[] = {0, 1, 1, 1, 5000, 4000};
+	struct dcr_buf lines;
+	struct dcr_msg msg = {{0}};
+	int n = 20000, small = 0, big = 0;
+
+	(void)state;
+	assert_true(plan->grouped);
+	assert_int_equal(plan->select_column, 2);
+	dcr_rng_seeded_init(&seeded, 13, &rng);
+	for (int i = 0; i < n; i++) {
+		struct dcr_table *t = int_table(3, 2, truth);
+
+		dcr_buf_init(&lines, 4096);
+		assert_int_equal(dcr_privacy_add_noise(plan, t, &rng, &lines, &msg), DCR_OK);
+		assert_int_equal(t->column_count, 2);
+		for (size_t r = 0; r < t->row_count; r++) {
+			small += t->columns[0].v.i64[r] == 0;
+			big += t->columns[0].v.i64[r] == 1;
+		}
+		if (i == 0)
+			buf_has(&lines, "selection: mechanism=discrete-laplace");
+		dcr_buf_free(&lines);
+		dcr_table_free(t);
+	}
+	assert_int_equal(big, n);
+	/* at most delta / cap = 1 %: with 20000 trials, well under 1.5 % */
+	if (small > n * 0.015)
+		fail_msg("a one-id group was released %d times in %d", small, n);
+	assert_true(plan->threshold >= plan->min_ids);
+	dcr_dp_plan_free(plan);
+	dcr_query_free(q);
+	dcr_contract_free(dp);
+}
+
+/* AVG from noisy sum and count; the Gaussian mechanism names itself. */
+static void test_dp_avg_gaussian(void **state)
+{
+	struct dcr_contract *dp = dp_contract(3.0, 1e-6, 1, "gaussian");
+	struct dcr_rng_seeded seeded;
+	struct dcr_rng rng;
+	struct dcr_query *q;
+	struct dcr_dp_plan *plan = dp_plan(dp, "SELECT AVG(views) AS a FROM impressions", 3.0, &q);
+	/* the engine's columns: the clamped sum, then the hidden count */
+	const int64_t truth[] = {5000000, 100000};
+	struct dcr_buf lines;
+	struct dcr_msg msg = {{0}};
+	struct dcr_table *t = int_table(2, 1, truth);
+
+	(void)state;
+	assert_true(plan->gaussian);
+	dcr_rng_seeded_init(&seeded, 17, &rng);
+	dcr_buf_init(&lines, 4096);
+	assert_int_equal(dcr_privacy_add_noise(plan, t, &rng, &lines, &msg), DCR_OK);
+	assert_int_equal(t->column_count, 1);
+	assert_int_equal(t->columns[0].type, DCR_TYPE_FLOAT);
+	assert_true(fabs(t->columns[0].v.f64[0] - 50.0) < 1.0);
+	buf_has(&lines, "mechanism=discrete-gaussian sum_scale=");
+	dcr_buf_free(&lines);
+	dcr_table_free(t);
+	dcr_dp_plan_free(plan);
+	dcr_query_free(q);
+	dcr_contract_free(dp);
+}
+
 static void test_named_queries(void **state)
 {
 	struct dcr_contract *nq = contract(
@@ -781,6 +1012,10 @@ int main(void)
 		cmocka_unit_test(test_dp_refusals),
 		cmocka_unit_test(test_dp_plan),
 		cmocka_unit_test(test_dp_clamps),
+		cmocka_unit_test(test_dp_noise_count),
+		cmocka_unit_test(test_dp_differencing),
+		cmocka_unit_test(test_dp_selection),
+		cmocka_unit_test(test_dp_avg_gaussian),
 		cmocka_unit_test(test_named_queries),
 		cmocka_unit_test(test_contract_datasets),
 		cmocka_unit_test(test_allowed_joins),
