@@ -20,8 +20,21 @@ struct dcr_rng {
 	void *ctx;
 };
 
-/* The OS CSPRNG (dcr_random, libsodium): the only source for real noise. */
+/* The OS CSPRNG (dcr_random, libsodium): the only source for real noise.
+ * Thread-safe; one getrandom() per fill (a sample takes 10 to 15 fills). */
 extern const struct dcr_rng dcr_rng_os;
+
+/* The OS CSPRNG read DCR_RNG_POOL_SIZE bytes at a time (about 10x fewer
+ * system calls than dcr_rng_os for a sample). One pool per thread (e.g. per
+ * query); dcr_rng_pool_wipe erases the bytes not yet used. */
+#define DCR_RNG_POOL_SIZE 512
+struct dcr_rng_pool {
+	uint8_t buf[DCR_RNG_POOL_SIZE];
+	size_t used; /* bytes of buf already served */
+};
+/* Sets *pool empty and *out to draw from it (out->ctx = pool). */
+void dcr_rng_pool_init(struct dcr_rng_pool *pool, struct dcr_rng *out);
+void dcr_rng_pool_wipe(struct dcr_rng_pool *pool);
 
 /* A deterministic generator for TESTS ONLY (reproducible draws): block i
  * is SHA-256(seed as 8 bytes little-endian || 24 zero bytes || i as 8 bytes
@@ -100,7 +113,8 @@ enum dcr_err dcr_noise_gauss_sigma2(double sensitivity, double epsilon, double d
 /* ---- describing noise already drawn (floating point is fine here) ------ */
 
 /* The smallest integer w >= 0 with P(|X| <= w) >= level (0 < level < 1),
- * X discrete Laplace with scale num/den (closed form). */
+ * X discrete Laplace with scale num/den (closed form). num, den: as for
+ * dcr_noise_laplace (and so for dcr_noise_threshold). */
 enum dcr_err dcr_noise_laplace_ci(uint64_t num, uint64_t den, double level,
                                   int64_t *half_width) DCR_WUR;
 /* The same for the discrete Gaussian with sigma^2 = num/den: from the pmf

@@ -21,6 +21,44 @@ static void os_fill(void *ctx, void *buf, size_t size)
 
 const struct dcr_rng dcr_rng_os = {os_fill, NULL};
 
+static void pool_fill(void *ctx, void *buf, size_t size)
+{
+	struct dcr_rng_pool *p = ctx;
+	uint8_t *out = buf;
+
+	while (size > 0) {
+		size_t n;
+
+		if (p->used == sizeof(p->buf)) {
+			dcr_random(p->buf, sizeof(p->buf));
+			p->used = 0;
+		}
+		n = sizeof(p->buf) - p->used;
+		if (n > size)
+			n = size;
+		memcpy(out, p->buf + p->used, n);
+		/* a byte served is erased, so the pool never holds past noise */
+		dcr_wipe(p->buf + p->used, n);
+		p->used += n;
+		out += n;
+		size -= n;
+	}
+}
+
+void dcr_rng_pool_init(struct dcr_rng_pool *pool, struct dcr_rng *out)
+{
+	dcr_wipe(pool->buf, sizeof(pool->buf));
+	pool->used = sizeof(pool->buf);
+	out->fill = pool_fill;
+	out->ctx = pool;
+}
+
+void dcr_rng_pool_wipe(struct dcr_rng_pool *pool)
+{
+	dcr_wipe(pool->buf, sizeof(pool->buf));
+	pool->used = sizeof(pool->buf);
+}
+
 static void seeded_fill(void *ctx, void *buf, size_t size)
 {
 	struct dcr_rng_seeded *s = ctx;
@@ -265,16 +303,27 @@ static enum dcr_err check_ratio(uint64_t num, uint64_t den)
 	return DCR_OK;
 }
 
+/* A Laplace scale the sampler takes: a scale past 2^40 would give noise
+ * (and half-widths, thresholds) past the int64 range too often. */
+static enum dcr_err check_laplace(uint64_t num, uint64_t den)
+{
+	enum dcr_err err;
+
+	if ((err = check_ratio(num, den)))
+		return err;
+	if ((u128)num > (u128)DCR_NOISE_MAX_SCALE * den)
+		return DCR_ERR_TOO_BIG;
+	return DCR_OK;
+}
+
 enum dcr_err dcr_noise_laplace(const struct dcr_rng *rng, uint64_t num, uint64_t den,
                                int64_t *out)
 {
 	enum dcr_err err;
 
 	*out = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
-	if ((u128)num > (u128)DCR_NOISE_MAX_SCALE * den)
-		return DCR_ERR_TOO_BIG;
 	return laplace(rng, num, den, out);
 }
 
@@ -444,7 +493,7 @@ enum dcr_err dcr_noise_laplace_ci(uint64_t num, uint64_t den, double level, int6
 	enum dcr_err err;
 
 	*half_width = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
 	if (!(level > 0 && level < 1))
 		return DCR_ERR_INVALID;
@@ -515,7 +564,7 @@ enum dcr_err dcr_noise_threshold(uint64_t num, uint64_t den, double delta_group,
 	enum dcr_err err;
 
 	*tau = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
 	if (!(delta_group > 0 && delta_group < 0.5))
 		return DCR_ERR_INVALID;

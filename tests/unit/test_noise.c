@@ -578,6 +578,26 @@ static void test_rng(void **state)
 	assert_int_equal(dcr_crypto_init(), DCR_OK);
 	assert_int_equal(dcr_noise_laplace(&dcr_rng_os, 37, 10, &v), DCR_OK);
 	assert_int_equal(dcr_noise_gauss(&dcr_rng_os, 1000, 1, &v), DCR_OK);
+	{
+		/* the pooled OS generator: fresh bytes, erased once served and on wipe */
+		struct dcr_rng_pool pool;
+		struct dcr_rng rp;
+		uint8_t zero[DCR_RNG_POOL_SIZE] = {0};
+		size_t nonzero = 0;
+
+		dcr_rng_pool_init(&pool, &rp);
+		rp.fill(rp.ctx, x, 100);
+		rp.fill(rp.ctx, y, 100);
+		assert_memory_not_equal(x, y, 100);
+		assert_memory_equal(pool.buf, zero, 200);
+		for (size_t i = 200; i < DCR_RNG_POOL_SIZE; i++)
+			nonzero += pool.buf[i] != 0;
+		assert_true(nonzero > 0);
+		for (int k = 0; k < 1000; k++) /* crosses refills */
+			assert_int_equal(dcr_noise_gauss(&rp, 1000, 1, &v), DCR_OK);
+		dcr_rng_pool_wipe(&pool);
+		assert_memory_equal(pool.buf, zero, DCR_RNG_POOL_SIZE);
+	}
 }
 
 int main(void)
