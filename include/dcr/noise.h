@@ -100,10 +100,11 @@ enum dcr_err dcr_noise_scale(double sensitivity, double epsilon, uint64_t *num,
  * (relative margin 1e-12). epsilon > 0, 0 < delta < 1. */
 enum dcr_err dcr_noise_gauss_rho(double epsilon, double delta, double *rho) DCR_WUR;
 /* sigma^2 of a discrete Gaussian that is rho-zCDP for an integer query of
- * L2 sensitivity sensitivity (CKS20 Theorem 14: sigma^2 = sensitivity^2 /
- * (2 rho)), as the rational of dcr_noise_scale rounded up (relative margin
- * 1e-12 for the floating-point square). DCR_ERR_TOO_BIG past
- * DCR_NOISE_MAX_NUM. */
+ * sensitivity sensitivity (CKS20, section 2: adding N_Z(0, sigma^2) is
+ * (sensitivity^2 / (2 sigma^2))-zCDP, as for the continuous Gaussian), so
+ * sigma^2 = sensitivity^2 / (2 rho), as a rational like dcr_noise_scale's,
+ * rounded up (relative margin 1e-12 for the floating-point square).
+ * DCR_ERR_TOO_BIG past DCR_NOISE_MAX_NUM. */
 enum dcr_err dcr_noise_gauss_sigma2_rho(double sensitivity, double rho, uint64_t *num,
                                         uint64_t *den) DCR_WUR;
 /* Both of the above: sigma^2 for one (epsilon, delta)-DP release. */
