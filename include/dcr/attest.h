@@ -12,6 +12,9 @@
 #define DCR_SEALING_KEY_SIZE 32
 #define DCR_ATTEST_MAX_MEASUREMENTS 32
 #define DCR_EVIDENCE_MAX_SIZE (1u << 20)
+#define DCR_ATTEST_TCB_STATUS_SIZE 48    /* "ConfigurationAndSWHardeningNeeded" fits */
+#define DCR_ATTEST_MAX_ADVISORIES 32
+#define DCR_ATTEST_ADVISORY_SIZE 24      /* "INTEL-SA-00615" fits */
 
 /* One measured value a verifier extracted from evidence. */
 struct dcr_attest_measurement {
@@ -41,6 +44,15 @@ struct dcr_attest_claims {
 	int64_t timestamp;                /* when the evidence was made, 0 if unknown */
 	struct dcr_attest_info info[DCR_ATTEST_MAX_INFO]; /* other facts, for display */
 	size_t info_count;
+	/* SGX/TDX (DCAP): the platform's TCB status as the collateral rates it
+	 * ("UpToDate", "SWHardeningNeeded", ...; "unknown (no collateral)"
+	 * without collateral), the advisory IDs of its TCB level, and the
+	 * FMSPC of its PCK certificate in hex. Empty for other kinds. */
+	char tcb_status[DCR_ATTEST_TCB_STATUS_SIZE];
+	char advisories[DCR_ATTEST_MAX_ADVISORIES][DCR_ATTEST_ADVISORY_SIZE];
+	size_t advisory_count;
+	bool advisories_truncated;        /* more advisories (or longer IDs) than fit */
+	char fmspc[13];
 };
 
 /* Where a producer runs. */
@@ -81,6 +93,21 @@ struct dcr_attest_ops {
 	                       const struct dcr_attest_verify_opts *opts,
 	                       struct dcr_attest_claims *out, struct dcr_msg *msg);
 };
+
+/* RA-TLS certificate extensions (dcr_attest_verify_ratls's out_exts). */
+#define DCR_RATLS_LEGACY 1u               /* Gramine's legacy extension: raw quote */
+#define DCR_RATLS_DICE 2u                 /* TCG DICE 2.23.133.5.4.9: CBOR [quote, claims] */
+
+/* Verifies an RA-TLS certificate (PEM or DER, cert_size bytes): valid at
+ * opts->at (0 = now), its quote(s) verified by the sgx/tdx verifier with
+ * opts, each bound to the certificate's public key. On DCR_OK out holds the
+ * quote's claims and out_exts which extensions were verified; on failure
+ * both are zero and msg names the step ("ratls: step 2 (certificate
+ * validity): ..."). docs/ATTESTATION.md "RA-TLS certificates". */
+enum dcr_err dcr_attest_verify_ratls(const uint8_t *cert, size_t cert_size,
+                                     const struct dcr_attest_verify_opts *opts,
+                                     struct dcr_attest_claims *out, unsigned *out_exts,
+                                     struct dcr_msg *msg) DCR_WUR;
 
 /* The backend for tee, or NULL when this build has none. */
 const struct dcr_attest_ops *dcr_attest_find(enum dcr_tee tee);

@@ -147,6 +147,15 @@ enum dcr_err dcr_client_upload(struct dcr_client *cl, const char *dataset, int f
                                struct dcr_id_rewriter_stats *out_stats,
                                struct dcr_upload_answer *out, struct dcr_msg *msg) DCR_WUR;
 
+/* The noise on one column of a differentially private answer, from its
+ * signed receipt. */
+struct dcr_answer_noise {
+	size_t column;
+	char mechanism[24];                /* "discrete-laplace", "discrete-gaussian" */
+	double scale;                      /* of the value; AVG: of its sum */
+	double ci95;                       /* half-width of a 95 % interval; 0: none given */
+};
+
 /* A verified query answer. */
 struct dcr_query_answer {
 	struct dcr_buf csv;                /* the result as the room sent it */
@@ -155,7 +164,15 @@ struct dcr_query_answer {
 	struct dcr_csv_column *columns;    /* names owned here */
 	size_t column_count;
 	uint64_t audit_seq;                /* from the receipt */
+	double epsilon;                    /* DP: spent on this answer (receipt); 0: exact */
+	struct dcr_answer_noise *noise;    /* DP: the noisy columns */
+	size_t noise_count;
+	bool with_ci;                      /* set before formatting: add <col>_ci95 columns */
 };
+
+/* Differential privacy: the epsilon the next queries ask to spend (0: the
+ * contract's epsilon_per_query). */
+void dcr_client_set_epsilon(struct dcr_client *cl, double epsilon);
 
 /* POST /v1/queries with sql or the named query name (exactly one non-NULL),
  * then checks the receipt (dcr_receipt_check: the room's signature, this

@@ -38,6 +38,15 @@ void dcr_sha256_discard(struct dcr_sha256_ctx *ctx);
 /* Fills buf with unpredictable bytes. */
 void dcr_random(void *buf, size_t size);
 
+/* A 32-byte key derived from a secret key (16 to 64 bytes, e.g. a TEE's
+ * hardware sealing key) and a label: BLAKE2b-256 keyed by key over the label,
+ * one zero byte, then context (may be NULL when context_size is 0). The same
+ * construction as dcr_seckey_derive. DCR_ERR_INVALID for a key size outside
+ * 16..64. */
+enum dcr_err dcr_kdf(const uint8_t *key, size_t key_size, const char *label,
+                     const uint8_t *context, size_t context_size,
+                     uint8_t out[static 32]) DCR_WUR;
+
 /* Constant-time equality of two size-byte regions. */
 bool dcr_ct_equal(const void *a, const void *b, size_t size);
 

@@ -39,6 +39,7 @@ struct dcr_dp_column {
 	bool is_float;            /* SUM/AVG over a float metric */
 	double lo, hi;            /* SUM/AVG: the metric's bounds */
 	double sensitivity;       /* COUNT, SUM; AVG: of its sum */
+	double l2;                /* COUNT: L2 sensitivity (for Gaussian noise) */
 	double count_sensitivity; /* AVG: of its count */
 	/* set by dcr_privacy_add_noise: */
 	double scale;             /* noise scale (Laplace b) of the value; AVG: of the sum */
@@ -52,12 +53,14 @@ struct dcr_dp_column {
 struct dcr_dp_plan {
 	double epsilon;           /* this query spends */
 	double delta;
+	bool gaussian;            /* discrete Gaussian noise (rules.dp.mechanism) */
 	uint64_t cap;             /* rows per id of the first table */
 	size_t cap_rel, cap_column;
 	int64_t min_ids;          /* k: also required of a released group's noisy count */
 	bool grouped;             /* GROUP BY: groups are selected by a noisy count */
 	size_t select_column;     /* grouped: the hidden COUNT(DISTINCT id) column */
 	double select_sensitivity;
+	double select_l2;
 	double select_scale;      /* set by dcr_privacy_add_noise */
 	int64_t threshold;        /* set by dcr_privacy_add_noise: a group needs this */
 	size_t measurements;      /* noisy values per group: epsilon is split in these */

@@ -19,8 +19,8 @@
  * library the others do not). */
 static const struct dcr_attest_ops *const backends[DCR_TEE_COUNT] = {
 	[DCR_TEE_SIM] = &attest_sim_ops,
-	[DCR_TEE_SGX] = NULL,
-	[DCR_TEE_TDX] = NULL,
+	[DCR_TEE_SGX] = &attest_sgx_ops,
+	[DCR_TEE_TDX] = &attest_tdx_ops,
 	[DCR_TEE_SNP] = &attest_snp_ops,
 	[DCR_TEE_AZURE_VTPM] = &attest_vtpm_ops,
 };

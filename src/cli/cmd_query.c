@@ -14,7 +14,7 @@
 
 const char cmd_query_usage[] =
 	"usage: dcr query --server URL --contract FILE --key KEY [--format csv|json|table]\n"
-	"                 [--name NAME] [--receipt FILE] [SQL]\n"
+	"                 [--name NAME] [--receipt FILE] [--epsilon E] [--ci] [SQL]\n"
 	"\n"
 	"Runs SQL (docs/SQL.md; - reads it from standard input), or the contract's\n"
 	"named query NAME, in the clean room at URL, as the analyst whose key is KEY.\n"
@@ -33,6 +33,12 @@ const char cmd_query_usage[] =
 	"  --receipt FILE    also save the receipt: its text, then a line\n"
 	"                    \"signature: <base64>\" (anyone with the room's public key\n"
 	"                    can check it later)\n"
+	"differential privacy (a contract with rules.dp; docs/PRIVACY.md):\n"
+	"  --epsilon E       spend E of your budget on this query (default: the\n"
+	"                    contract's epsilon_per_query); more epsilon, less noise.\n"
+	"                    dcr budget shows what is left\n"
+	"  --ci              after each noisy column, a column <name>_ci95: the\n"
+	"                    half-width of a 95 %% interval of its noise (AVG has none)\n"
 	"\n"
 	"Exit codes: 0 success; 1 network or file error; 2 usage; 3 verification\n"
 	"failed (the clean room, or the answer's receipt); 4 refused: the SQL is not\n"
@@ -74,6 +80,8 @@ int cmd_query(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"name", required_argument, NULL, 'n'},
 		{"receipt", required_argument, NULL, 'r'},
+		{"epsilon", required_argument, NULL, 'e'},
+		{"ci", no_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_client cc = {0};
@@ -83,6 +91,9 @@ int cmd_query(int argc, char **argv)
 	const struct dcr_party *me;
 	const char *name = NULL, *sql = NULL, *receipt_path = NULL;
 	enum dcr_format format = DCR_FORMAT_CSV;
+	double epsilon = 0;
+	bool ci = false;
+	char *end;
 	enum dcr_err err;
 	char list[512];
 	int c, rc;
@@ -95,6 +106,13 @@ int cmd_query(int argc, char **argv)
 		case 'k': cc.key_path = optarg; break;
 		case 'n': name = optarg; break;
 		case 'r': receipt_path = optarg; break;
+		case 'i': ci = true; break;
+		case 'e':
+			epsilon = strtod(optarg, &end);
+			if (end == optarg || *end || !(epsilon > 0) || epsilon > 1e6)
+				return cli_usage_error("query", "--epsilon '%s': expected a number "
+				                       "greater than 0", optarg);
+			break;
 		case 'f':
 			if (!strcmp(optarg, "csv"))
 				format = DCR_FORMAT_CSV;
@@ -122,6 +140,11 @@ int cmd_query(int argc, char **argv)
 		return rc;
 	if ((rc = cli_client_load(&cc)))
 		goto out;
+	if ((epsilon > 0 || ci) && !cc.contract->has_dp) {
+		rc = cli_usage_error("query", "%s: this contract has no rules.dp (its answers "
+		                     "are exact)", epsilon > 0 ? "--epsilon" : "--ci");
+		goto out;
+	}
 	if (name) {
 		bool found = false;
 
@@ -155,12 +178,14 @@ int cmd_query(int argc, char **argv)
 		rc = cli_fail(DCR_ERR_REFUSED, &msg);
 		goto out;
 	}
+	dcr_client_set_epsilon(cc.client, epsilon);
 	err = dcr_client_query(cc.client, sql, name, &ans, &msg);
 	if (err) {
 		rc = cli_fail(err, &msg);
 		goto out;
 	}
 	/* verified: now it may be shown */
+	ans.with_ci = ci;
 	dcr_buf_init(&out, (size_t)1 << 32);
 	if ((err = dcr_query_answer_format(&ans, format, &out, &msg))) {
 		rc = cli_fail(err, &msg);

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cli.h"
 #include "dcr/attest.h"
+#include "dcr/contract.h"
 #include "dcr/server.h"
 
 const char cmd_serve_usage[] =
@@ -30,8 +32,11 @@ const char cmd_serve_usage[] =
 	"  --listen ADDR:PORT    where to answer HTTP; port 0 picks a free one\n"
 	"                        (default 127.0.0.1:8080; [ADDR]:PORT for IPv6)\n"
 	"  --tee KIND            the TEE this runs in; auto (default) finds the hardware\n"
-	"                        TEE here. sim is a SIMULATED TEE that protects nothing:\n"
-	"                        for tests and demos, and only when the contract accepts it\n"
+	"                        TEE here (sgx, tdx, snp, azure-vtpm, in that order) and,\n"
+	"                        when there is none, falls back to sim with a warning if\n"
+	"                        the contract accepts sim. sim is a SIMULATED TEE that\n"
+	"                        protects nothing: for tests and demos, and only when the\n"
+	"                        contract accepts it\n"
 	"limits:\n"
 	"  --max-upload BYTES    largest upload body (default 8G; K, M, G, T suffixes)\n"
 	"  --max-connections N   open connections at once (default 256)\n"
@@ -40,7 +45,9 @@ const char cmd_serve_usage[] =
 	"  --timeout SECONDS     idle connections are closed after this (default 60)\n"
 	"\n"
 	"Set DCR_LOG=info to log every request (method, path, status, party, time;\n"
-	"never a body).\n"
+	"never a body). DCR_ATTEST_ROOT=PATH looks for the TEE's devices under PATH\n"
+	"(tests with a fake device tree). On tdx and azure-vtpm the sealing key is\n"
+	"kept in DIR/tee-sealing.key: DIR must be on the confidential VM's encrypted disk.\n"
 	"\n"
 	"Exit codes: 0 stopped by a signal; 1 I/O or no TEE here; 2 bad usage; 3 the\n"
 	"contract does not verify, has expired or does not accept this TEE, or the data\n"
@@ -84,6 +91,21 @@ static bool parse_uint(const char *text, unsigned min, unsigned max, unsigned *o
 		return false;
 	*out = (unsigned)v;
 	return true;
+}
+
+/* True when the contract at path can be read and its tee.accept lists sim
+ * (the server checks the contract fully later). */
+static bool contract_accepts_sim(const char *path)
+{
+	struct dcr_contract *c = NULL;
+	struct dcr_msg msg = {{0}};
+	bool yes;
+
+	if (dcr_contract_load(path, (int64_t)time(NULL), DCR_CONTRACT_ALLOW_EXPIRED, &c, &msg))
+		return false;
+	yes = (c->tee_accept & DCR_TEE_BIT(DCR_TEE_SIM)) != 0;
+	dcr_contract_free(c);
+	return yes;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -173,13 +195,21 @@ int cmd_serve(int argc, char **argv)
 
 	if (!strcmp(tee, "auto")) {
 		ops = dcr_attest_detect();
-		if (!ops) {
+		if (ops) {
+			o.tee = ops->tee;
+			dcr_log_info("--tee auto: found %s", ops->name);
+		} else if (contract_accepts_sim(o.contract_path)) {
+			dcr_log_warn("*** --tee auto: no hardware TEE found on this machine (sgx, tdx, "
+			             "snp, azure-vtpm); the contract accepts sim, so this clean room "
+			             "runs on the SIMULATED TEE ***");
+			o.tee = DCR_TEE_SIM;
+		} else {
 			dcr_log_error("--tee auto: no hardware TEE found on this machine (sgx, tdx, "
-			              "snp, azure-vtpm); to try dcr without one, use --tee sim, which "
-			              "is NOT SECURE");
+			              "snp, azure-vtpm), and the contract does not accept sim; to try "
+			              "dcr without a TEE, use a contract whose tee.accept lists sim, "
+			              "which is NOT SECURE");
 			return EXIT_ERROR;
 		}
-		o.tee = ops->tee;
 	} else if (dcr_tee_from_name(tee, &o.tee) != DCR_OK) {
 		return cli_usage_error("serve", "--tee '%s': unknown TEE kind (auto, sim, sgx, "
 		                                "tdx, snp or azure-vtpm)",

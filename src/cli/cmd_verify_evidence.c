@@ -26,9 +26,12 @@ const char cmd_verify_evidence_usage[] =
 	"\n"
 	"  --tee KIND        sim, sgx, tdx, snp or azure-vtpm; default: recognise FILE's\n"
 	"                    format. Name the kind to see why a file is refused.\n"
+	"                    ratls: FILE is an RA-TLS certificate (PEM or DER) whose\n"
+	"                    SGX/TDX quote is verified and bound to its public key\n"
 	"  --vcek F          snp, azure-vtpm: the chip's VCEK certificate (DER), used\n"
 	"                    instead of one inside the evidence\n"
-	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs)\n"
+	"  --collateral F    SGX/TDX: collateral JSON (TCB info, QE identity, CRLs);\n"
+	"                    without it the TCB status is unknown\n"
 	"  --at TIME         check certificates and collateral as of TIME,\n"
 	"                    YYYY-MM-DDTHH:MM:SSZ (default: now)\n"
 	"  --expect K=HEX    also require value K to be HEX; repeatable. K is report_data\n"
@@ -171,7 +174,7 @@ static int read_side(const char *path, size_t max, struct dcr_buf *out)
 }
 
 static int print_json(const struct dcr_attest_claims *cl, const struct expect *ex,
-                      size_t count, bool all_ok, const char *unverified)
+                      size_t count, bool all_ok, const char *unverified, unsigned ratls_exts)
 {
 	json_t *root = json_object(), *ms = json_object(), *es = json_object();
 	char hex[HEX_MAX], when[21];
@@ -184,6 +187,15 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	json_object_set_new(root, "verified", json_boolean(!unverified));
 	if (unverified)
 		json_object_set_new(root, "error", json_string(unverified));
+	if (ratls_exts) {
+		json_t *exts = json_array();
+
+		if (exts && (ratls_exts & DCR_RATLS_LEGACY))
+			json_array_append_new(exts, json_string("legacy"));
+		if (exts && (ratls_exts & DCR_RATLS_DICE))
+			json_array_append_new(exts, json_string("dice"));
+		json_object_set_new(root, "ratls", exts);
+	}
 	if (cl->tee == DCR_TEE_SIM)
 		json_object_set_new(root, "warning",
 		                    json_string("SIMULATED: proves nothing about hardware"));
@@ -203,6 +215,17 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	json_object_set_new(root, "report_data", json_string(hex));
+	if (cl->tcb_status[0]) {
+		json_t *adv = json_array();
+
+		json_object_set_new(root, "fmspc", json_string(cl->fmspc));
+		json_object_set_new(root, "tcb_status", json_string(cl->tcb_status));
+		for (size_t i = 0; adv && i < cl->advisory_count; i++)
+			json_array_append_new(adv, json_string(cl->advisories[i]));
+		json_object_set_new(root, "advisories", adv);
+		if (cl->advisories_truncated)
+			json_object_set_new(root, "advisories_truncated", json_true());
+	}
 	for (size_t i = 0; i < cl->measurement_count; i++) {
 		dcr_hex_encode(hex, cl->measurements[i].value, cl->measurements[i].size);
 		json_object_set_new(ms, cl->measurements[i].name, json_string(hex));
@@ -227,10 +250,15 @@ out:
 }
 
 static void print_lines(const struct dcr_attest_claims *cl, const struct expect *ex,
-                        size_t count)
+                        size_t count, unsigned ratls_exts)
 {
 	char hex[HEX_MAX], when[21];
 
+	if (ratls_exts)
+		printf("%-12s %s%s%s\n", "ra-tls:",
+		       ratls_exts & DCR_RATLS_LEGACY ? "Gramine legacy extension" : "",
+		       ratls_exts == (DCR_RATLS_LEGACY | DCR_RATLS_DICE) ? ", " : "",
+		       ratls_exts & DCR_RATLS_DICE ? "TCG DICE extension" : "");
 	printf("%-12s %s\n", "tee:", dcr_tee_name(cl->tee));
 	if (cl->tee == DCR_TEE_SIM)
 		printf("%-12s SIMULATED: proves nothing about hardware (any host can make this "
@@ -258,6 +286,17 @@ static void print_lines(const struct dcr_attest_claims *cl, const struct expect 
 	}
 	dcr_hex_encode(hex, cl->report_data, DCR_REPORT_DATA_SIZE);
 	printf("%-12s %s\n", "report_data:", hex);
+	if (cl->tcb_status[0]) {
+		printf("%-12s %s\n", "fmspc:", cl->fmspc);
+		printf("%-12s %s\n", "tcb status:", cl->tcb_status);
+		if (cl->advisory_count || strncmp(cl->tcb_status, "unknown", 7) != 0) {
+			printf("%-12s ", "advisories:");
+			for (size_t i = 0; i < cl->advisory_count; i++)
+				printf("%s%s", i ? ", " : "", cl->advisories[i]);
+			printf("%s\n", cl->advisory_count ?
+			       (cl->advisories_truncated ? ", ..." : "") : "none");
+		}
+	}
 	for (size_t i = 0; i < count; i++)
 		printf("expect %s: %s\n", ex[i].key, ex[i].ok ? "OK" : "MISMATCH");
 }
@@ -314,10 +353,10 @@ static int inspect_hcl(const struct dcr_buf *hcl, const struct dcr_attest_verify
 		return cli_fail(err, &msg);
 	all_ok = expect_check(ex, ex_count, &claims);
 	if (json) {
-		rc = print_json(&claims, ex, ex_count, all_ok, err ? msg.text : NULL);
+		rc = print_json(&claims, ex, ex_count, all_ok, err ? msg.text : NULL, 0);
 	} else {
 		printf("a bare HCL report, not a DCRVTPM1 container: no TPM quote, so no PCRs\n");
-		print_lines(&claims, ex, ex_count);
+		print_lines(&claims, ex, ex_count, 0);
 		if (err)
 			printf("NOT VERIFIED: %s\n", msg.text);
 		else if (all_ok)
@@ -349,7 +388,8 @@ int cmd_verify_evidence(int argc, char **argv)
 	size_t ex_count = 0;
 	const char *tee_name = NULL, *vcek_path = NULL, *coll_path = NULL, *at_text = NULL;
 	const char *path;
-	bool json = false, all_ok;
+	bool json = false, all_ok, ratls = false;
+	unsigned ratls_exts = 0;
 	const struct dcr_attest_ops *ops = NULL;
 	struct dcr_attest_verify_opts vopts = {0};
 	struct dcr_attest_claims claims;
@@ -400,13 +440,15 @@ int cmd_verify_evidence(int argc, char **argv)
 	if (at_text && dcr_time_parse(at_text, &vopts.at) != DCR_OK)
 		return cli_usage_error("verify-evidence",
 		                       "--at '%s': expected a UTC time YYYY-MM-DDTHH:MM:SSZ", at_text);
-	if (tee_name) {
+	if (tee_name && !strcmp(tee_name, "ratls")) {
+		ratls = true;
+	} else if (tee_name) {
 		enum dcr_tee tee;
 
 		if (dcr_tee_from_name(tee_name, &tee) != DCR_OK)
 			return cli_usage_error("verify-evidence",
 			                       "--tee '%s': unknown TEE kind (sim, sgx, tdx, snp, "
-			                       "azure-vtpm)", tee_name);
+			                       "azure-vtpm, or ratls for a certificate)", tee_name);
 		ops = dcr_attest_find(tee);
 		if (!ops || !ops->verify) {
 			dcr_log_error("the %s verifier is not built yet", dcr_tee_name(tee));
@@ -435,7 +477,21 @@ int cmd_verify_evidence(int argc, char **argv)
 			rc = EXIT_VERIFY;
 		goto out;
 	}
-	if (!ops) {
+	if (ratls) {
+		err = dcr_attest_verify_ratls(evidence.data, evidence.size, &vopts, &claims,
+		                              &ratls_exts, &msg);
+		if (err) {
+			if (json)
+				print_json_failure("ratls", msg.text[0] ? msg.text : dcr_strerror(err));
+			cli_fail(err, &msg);
+			rc = verify_exit(err);
+			goto out;
+		}
+		/* the kind, and so the --expect keys, is the quote's */
+		rc = expect_resolve(ex, ex_count, claims.tee);
+		if (rc)
+			goto out;
+	} else if (!ops) {
 		ops = dcr_attest_probe(evidence.data, evidence.size);
 		if (!ops || !ops->verify) {
 			char kinds[64];
@@ -457,12 +513,12 @@ int cmd_verify_evidence(int argc, char **argv)
 			goto out;
 	}
 
-	if (ops->tee == DCR_TEE_AZURE_VTPM && evidence.size >= 4 &&
+	if (!ratls && ops->tee == DCR_TEE_AZURE_VTPM && evidence.size >= 4 &&
 	    !memcmp(evidence.data, "HCLA", 4)) {
 		rc = inspect_hcl(&evidence, &vopts, ex, ex_count, json);
 		goto out;
 	}
-	err = ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
+	err = ratls ? DCR_OK : ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
 	if (err) {
 		if (json)
 			print_json_failure(ops->name, msg.text[0] ? msg.text : dcr_strerror(err));
@@ -473,9 +529,9 @@ int cmd_verify_evidence(int argc, char **argv)
 
 	all_ok = expect_check(ex, ex_count, &claims);
 	if (json) {
-		rc = print_json(&claims, ex, ex_count, all_ok, NULL);
+		rc = print_json(&claims, ex, ex_count, all_ok, NULL, ratls_exts);
 	} else {
-		print_lines(&claims, ex, ex_count);
+		print_lines(&claims, ex, ex_count, ratls_exts);
 		if (all_ok)
 			printf("evidence verified\n");
 		rc = all_ok ? EXIT_OK : EXIT_VERIFY;

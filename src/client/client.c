@@ -3,6 +3,7 @@
  * then signed queries, audit log and budget, each answer verified before
  * the caller sees it. Uploads stream in upload.c. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ void dcr_query_answer_free(struct dcr_query_answer *a)
 	for (size_t i = 0; i < a->column_count; i++)
 		free((char *)a->columns[i].name);
 	free(a->columns);
+	free(a->noise);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -160,6 +162,90 @@ static bool receipt_is(const struct dcr_buf *r, const char *key, const char *wan
 	return v && n == strlen(want) && !memcmp(v, want, n);
 }
 
+/* "key=value" among the space-separated words of line (len bytes): the
+ * value as a number, or NAN. */
+static double word_number(const char *line, size_t len, const char *key)
+{
+	size_t kl = strlen(key);
+	char buf[64];
+
+	for (size_t at = 0; at < len;) {
+		const char *w = line + at, *sp = memchr(w, ' ', len - at);
+		size_t wl = sp ? (size_t)(sp - w) : len - at;
+
+		if (wl > kl + 1 && wl - kl - 1 < sizeof(buf) && !memcmp(w, key, kl) && w[kl] == '=') {
+			char *end;
+			double v;
+
+			memcpy(buf, w + kl + 1, wl - kl - 1);
+			buf[wl - kl - 1] = '\0';
+			v = strtod(buf, &end);
+			return *end == '\0' ? v : NAN;
+		}
+		at += wl + 1;
+	}
+	return NAN;
+}
+
+/* The receipt's "epsilon:" and "noise:" lines (docs/API.md). */
+static enum dcr_err parse_noise(struct dcr_query_answer *a, struct dcr_msg *msg)
+{
+	const char *text = (const char *)a->receipt.data;
+	size_t len = a->receipt.size, n;
+	const char *v = receipt_value(&a->receipt, "epsilon", &n);
+
+	if (v) {
+		char buf[64], *end;
+
+		if (n == 0 || n >= sizeof(buf))
+			return dcr_fail(msg, DCR_ERR_VERIFY, "receipt: a bad epsilon line");
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+		a->epsilon = strtod(buf, &end);
+		if (*end || !(a->epsilon > 0))
+			return dcr_fail(msg, DCR_ERR_VERIFY, "receipt: a bad epsilon line");
+	}
+	for (size_t at = 0; at < len;) {
+		const char *line = text + at, *nl = memchr(line, '\n', len - at);
+		size_t ll = nl ? (size_t)(nl - line) : len - at;
+
+		if (ll > 7 && !memcmp(line, "noise: ", 7)) {
+			struct dcr_answer_noise *nz, *grown;
+			double col = word_number(line + 7, ll - 7, "column");
+			const char *m = memmem(line, ll, "mechanism=", 10);
+			size_t ml = 0;
+
+			grown = realloc(a->noise, (a->noise_count + 1) * sizeof(*a->noise));
+			if (!grown)
+				return dcr_fail(msg, DCR_ERR_NOMEM, "out of memory");
+			a->noise = grown;
+			nz = &a->noise[a->noise_count];
+			memset(nz, 0, sizeof(*nz));
+			if (!(col >= 0 && col < 1e6) || !m)
+				return dcr_fail(msg, DCR_ERR_VERIFY, "receipt: a bad noise line");
+			m += 10;
+			while (m + ml < line + ll && m[ml] != ' ' && ml + 1 < sizeof(nz->mechanism))
+				ml++;
+			memcpy(nz->mechanism, m, ml);
+			nz->column = (size_t)col;
+			nz->scale = word_number(line + 7, ll - 7, "scale");
+			if (isnan(nz->scale))
+				nz->scale = word_number(line + 7, ll - 7, "sum_scale");
+			nz->ci95 = word_number(line + 7, ll - 7, "ci95");
+			if (isnan(nz->ci95))
+				nz->ci95 = 0;
+			a->noise_count++;
+		}
+		at += ll + 1;
+	}
+	return DCR_OK;
+}
+
+void dcr_client_set_epsilon(struct dcr_client *cl, double epsilon)
+{
+	cl->epsilon = epsilon;
+}
+
 static enum dcr_type type_named(const char *t)
 {
 	if (!t)
@@ -178,6 +264,7 @@ static enum dcr_type type_named(const char *t)
 
 enum dcr_err client_query_answer_parse(const struct dcr_contract *c, const struct dcr_room *room,
                                        const char *analyst, const char *sql_run,
+                                       double want_epsilon,
                                        const void *json, struct dcr_query_answer *out,
                                        struct dcr_msg *msg)
 {
@@ -229,6 +316,24 @@ enum dcr_err client_query_answer_parse(const struct dcr_contract *c, const struc
 	if (!receipt_is(&a.receipt, "tee", dcr_tee_name(room->tee))) {
 		err = dcr_fail(msg, DCR_ERR_VERIFY, "receipt: names another TEE kind than the "
 		               "attested %s", dcr_tee_name(room->tee));
+		goto out;
+	}
+	if ((err = parse_noise(&a, msg)))
+		goto out;
+	/* a contract that promises noise gets noise, and only what was asked */
+	if (c->has_dp && !(a.epsilon > 0)) {
+		err = dcr_fail(msg, DCR_ERR_VERIFY, "receipt: the contract asks for differential "
+		               "privacy, but the answer is not noisy");
+		goto out;
+	}
+	if (!c->has_dp && (a.epsilon > 0 || a.noise_count)) {
+		err = dcr_fail(msg, DCR_ERR_VERIFY, "receipt: a noisy answer for a contract "
+		               "without rules.dp");
+		goto out;
+	}
+	if (c->has_dp && want_epsilon > 0 && a.epsilon != want_epsilon) {
+		err = dcr_fail(msg, DCR_ERR_VERIFY, "receipt: spent epsilon %g, not the %g asked for",
+		               a.epsilon, want_epsilon);
 		goto out;
 	}
 	v = receipt_value(&a.receipt, "audit", &n);
@@ -287,6 +392,8 @@ enum dcr_err dcr_client_query(struct dcr_client *cl, const char *sql, const char
 			                name);
 	}
 	req = name ? json_pack("{s:s}", "name", name) : json_pack("{s:s}", "sql", sql);
+	if (req && cl->epsilon > 0)
+		json_object_set_new(req, "epsilon", json_real(cl->epsilon));
 	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	if (!text) {
 		err = dcr_fail(msg, DCR_ERR_INVALID, "query: the SQL is not valid UTF-8 text");
@@ -307,7 +414,8 @@ enum dcr_err dcr_client_query(struct dcr_client *cl, const char *sql, const char
 	}
 	if ((err = client_open_answer(cl, &ans, "query", &j, msg)))
 		goto out;
-	err = client_query_answer_parse(cl->contract, &cl->room, cl->party->name, sql_run, j, out,
+	err = client_query_answer_parse(cl->contract, &cl->room, cl->party->name, sql_run,
+	                                cl->epsilon, j, out,
 	                                msg);
 out:
 	json_decref(j);
@@ -343,6 +451,49 @@ static size_t header_end(const uint8_t *p, size_t n)
 	return n;
 }
 
+/* --ci: after each noisy column with an interval, a column "<name>_ci95"
+ * holding its half-width (the same on every row: the noise's scale is the
+ * column's), NULL where the value is NULL. */
+static enum dcr_err add_ci_columns(const struct dcr_query_answer *a, struct dcr_table *t)
+{
+	for (size_t k = 0; k < a->noise_count; k++) {
+		const struct dcr_answer_noise *nz = &a->noise[a->noise_count - 1 - k];
+		size_t at = nz->column + 1, rows = t->row_count;
+		struct dcr_column col = {0}, *grown;
+		size_t nl;
+
+		if (nz->column >= t->column_count || !(nz->ci95 > 0))
+			continue;
+		nl = strlen(t->columns[nz->column].name) + sizeof("_ci95");
+		col.name = malloc(nl);
+		col.type = DCR_TYPE_FLOAT;
+		col.count = rows;
+		col.v.f64 = malloc((rows ? rows : 1) * sizeof(double));
+		if (t->columns[nz->column].nulls)
+			col.nulls = malloc(rows ? rows : 1);
+		grown = realloc(t->columns, (t->column_count + 1) * sizeof(*t->columns));
+		if (grown)
+			t->columns = grown;
+		if (!col.name || !col.v.f64 || (t->columns[nz->column].nulls && !col.nulls) ||
+		    !grown) {
+			free(col.name);
+			free(col.v.f64);
+			free(col.nulls);
+			return DCR_ERR_NOMEM;
+		}
+		snprintf(col.name, nl, "%s_ci95", t->columns[nz->column].name);
+		for (size_t r = 0; r < rows; r++)
+			col.v.f64[r] = nz->ci95;
+		if (col.nulls)
+			memcpy(col.nulls, t->columns[nz->column].nulls, rows);
+		memmove(&t->columns[at + 1], &t->columns[at],
+		        (t->column_count - at) * sizeof(*t->columns));
+		t->columns[at] = col;
+		t->column_count++;
+	}
+	return DCR_OK;
+}
+
 enum dcr_err dcr_query_answer_format(const struct dcr_query_answer *a, enum dcr_format format,
                                      struct dcr_buf *out, struct dcr_msg *msg)
 {
@@ -355,7 +506,7 @@ enum dcr_err dcr_query_answer_format(const struct dcr_query_answer *a, enum dcr_
 	size_t skip;
 	enum dcr_err err;
 
-	if (format == DCR_FORMAT_CSV) {
+	if (format == DCR_FORMAT_CSV && !(a->with_ci && a->noise_count)) {
 		err = dcr_buf_append(out, a->csv.data, a->csv.size);
 		return err ? dcr_fail(msg, err, "out of memory") : DCR_OK;
 	}
@@ -403,6 +554,10 @@ enum dcr_err dcr_query_answer_format(const struct dcr_query_answer *a, enum dcr_
 		}
 		free(t->columns[i].name);
 		t->columns[i].name = n;
+	}
+	if (a->with_ci && (err = add_ci_columns(a, t))) {
+		err = dcr_fail(msg, err, "out of memory");
+		goto out;
 	}
 	if ((err = dcr_result_format(t, format, out)))
 		err = dcr_fail(msg, err, "cannot format the result: %s", dcr_strerror(err));

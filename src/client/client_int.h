@@ -18,6 +18,7 @@ struct dcr_client {
 	const struct dcr_party *party;     /* key's party in contract */
 	long connect_timeout, idle_timeout;
 	bool attested;                     /* room is trusted */
+	double epsilon;                    /* DP: asked for per query; 0: the default */
 	struct dcr_room room;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -73,6 +74,7 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 /* sql_run: the SQL text the receipt must name (the named query's). */
 enum dcr_err client_query_answer_parse(const struct dcr_contract *c, const struct dcr_room *room,
                                        const char *analyst, const char *sql_run,
+                                       double want_epsilon,
                                        const void *json, struct dcr_query_answer *out,
                                        struct dcr_msg *msg) DCR_WUR;
 enum dcr_err client_audit_parse(const struct dcr_contract *c, const struct dcr_room *room,

@@ -96,6 +96,26 @@ void dcr_random(void *buf, size_t size)
 	randombytes_buf(buf, size);
 }
 
+enum dcr_err dcr_kdf(const uint8_t *key, size_t key_size, const char *label,
+                     const uint8_t *context, size_t context_size, uint8_t out[static 32])
+{
+	crypto_generichash_state st;
+	uint8_t zero = 0;
+
+	memset(out, 0, 32);
+	if (!key || key_size < crypto_generichash_KEYBYTES_MIN ||
+	    key_size > crypto_generichash_KEYBYTES_MAX || !label)
+		return DCR_ERR_INVALID;
+	crypto_generichash_init(&st, key, key_size, 32);
+	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
+	crypto_generichash_update(&st, &zero, 1); /* label ends here */
+	if (context_size)
+		crypto_generichash_update(&st, context, context_size);
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));
+	return DCR_OK;
+}
+
 bool dcr_ct_equal(const void *a, const void *b, size_t size)
 {
 	return sodium_memcmp(a, b, size) == 0;

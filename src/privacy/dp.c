@@ -188,6 +188,7 @@ enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_pl
 	plan->col_count = visible;
 	plan->epsilon = epsilon;
 	plan->delta = dp->delta;
+	plan->gaussian = dp->gaussian;
 	plan->cap = (uint64_t)dp->max_rows_per_id;
 	plan->cap_rel = 0;
 	plan->cap_column = (size_t)id0;
@@ -213,10 +214,13 @@ enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_pl
 			/* each id's rows (at most cap) reach at most cap groups and
 			 * change a count by one each; the distinct ids of the first
 			 * table change by one, in one group when there are none */
-			col->sensitivity = cap;
-			if (agg->distinct && !plan->grouped && agg->args[0]->kind == DCR_BE_COLUMN &&
-			    agg->args[0]->rel == 0 && agg->args[0]->column == (size_t)id0)
-				col->sensitivity = 1;
+			col->sensitivity = col->l2 = cap;
+			if (agg->distinct && agg->args[0]->kind == DCR_BE_COLUMN &&
+			    agg->args[0]->rel == 0 && agg->args[0]->column == (size_t)id0) {
+				/* one person is one id: 1 in at most cap groups */
+				col->sensitivity = plan->grouped ? cap : 1;
+				col->l2 = plan->grouped ? sqrt(cap) : 1;
+			}
 			plan->measurements++;
 			break;
 		case DCR_AGG_FN_SUM:
@@ -268,6 +272,7 @@ enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_pl
 			/* a group's distinct ids of the first table: which groups
 			 * are released depends on it, noisily */
 			plan->select_sensitivity = cap;
+			plan->select_l2 = sqrt(cap);
 			err = add_count(p, id, true, "dp_ids", &plan->select_column);
 			plan->measurements++;
 		}

@@ -6,6 +6,8 @@
  * counter per party, in units of 1e-9 ε (spends round up, the total
  * down), under one mutex, so concurrent queries cannot overspend. */
 #include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "server_int.h"
@@ -35,6 +37,11 @@ enum dcr_err server_ledger_init(struct dcr_server *s)
 		return DCR_ERR_NOMEM;
 	pthread_mutex_init(&s->ledger_lock, NULL);
 	s->ledger_ready = true;
+	/* a test hook: die right after a debit is durable, before the query
+	 * runs, as a crash would (tests/integration/dp_cli.sh) */
+	s->fault_after_debit = getenv("DCR_FAULT") && !strcmp(getenv("DCR_FAULT"), "after-debit");
+	if (s->fault_after_debit)
+		dcr_log_warn("DCR_FAULT=after-debit: this clean room stops at its first debit");
 	return DCR_OK;
 }
 
@@ -103,5 +110,7 @@ int server_ledger_debit(struct dcr_server *s, struct server_request *r, double e
 	if (!status)
 		*spent += want;
 	pthread_mutex_unlock(&s->ledger_lock);
+	if (!status && s->fault_after_debit)
+		_exit(70);
 	return status;
 }

@@ -606,7 +606,24 @@ static enum dcr_err attest(struct dcr_server *s, struct dcr_msg *msg)
 		goto out;
 	}
 	/* the primary measurement is what the evidence itself says */
-	if (s->tee->verify) {
+	if (s->tee->verify && s->opts.tee != DCR_TEE_SIM) {
+		/* Hardware evidence may need what the room lacks to verify it
+		 * (collateral, the VCEK, network): the parties verify it, this
+		 * check only names the measurement in receipts. */
+		struct dcr_msg vmsg = {{0}};
+
+		if (s->tee->verify(ev.data, ev.size, NULL, &claims, &vmsg) == DCR_OK) {
+			if (claims.measurement_count) {
+				s->measurement_size = claims.measurements[0].size;
+				memcpy(s->measurement, claims.measurements[0].value,
+				       s->measurement_size);
+			}
+		} else {
+			dcr_log_warn("%s: this clean room cannot verify its own evidence here (%s); "
+			             "the parties verify it, and receipts name no measurement",
+			             s->tee->name, vmsg.text);
+		}
+	} else if (s->tee->verify) {
 		err = s->tee->verify(ev.data, ev.size, NULL, &claims, msg);
 		if (err) {
 			dcr_msg_prefix(msg, "this TEE's own evidence does not verify: ");
@@ -826,6 +843,14 @@ enum dcr_err dcr_server_start(const struct dcr_server_options *o, struct dcr_ser
 		               dcr_tee_name(o->tee), dcr_tee_name(o->tee));
 		goto out;
 	}
+	/* a hardware TEE named on the command line must be here */
+	if (o->tee != DCR_TEE_SIM && s->tee->detect && !s->tee->detect()) {
+		err = dcr_fail(msg, DCR_ERR_UNSUPPORTED,
+		               "no %s TEE found on this machine (docs/ATTESTATION.md says which "
+		               "devices each TEE needs)",
+		               dcr_tee_name(o->tee));
+		goto out;
+	}
 	err = load_contract(s, o->contract_path, msg);
 	if (err)
 		goto out;
@@ -857,6 +882,11 @@ enum dcr_err dcr_server_start(const struct dcr_server_options *o, struct dcr_ser
 		             "who can read that file can unseal every dataset and key here. "
 		             "INSECURE: for tests and demos only ***",
 		             s->data_dir);
+	if (o->tee == DCR_TEE_TDX || o->tee == DCR_TEE_AZURE_VTPM)
+		dcr_log_warn("*** %s has no hardware sealing key: the sealing key is kept in "
+		             "%s/tee-sealing.key, which protects the sealed datasets and keys only "
+		             "as long as %s is on the confidential VM's encrypted disk ***",
+		             dcr_tee_name(o->tee), s->data_dir, s->data_dir);
 
 	if ((err = bind_contract(s, msg)) || (err = room_keys(s, msg)) ||
 	    (err = attest(s, msg)) || (err = open_audit(s, msg)))

@@ -108,6 +108,7 @@ struct dcr_server {
 	pthread_mutex_t ledger_lock;        /* DP: spends are checked and made under it */
 	uint64_t *spent;                    /* DP: per party, in 1e-9 epsilon (ledger.c) */
 	bool ledger_ready;
+	bool fault_after_debit;             /* DCR_FAULT=after-debit (tests) */
 	struct server_metrics metrics;
 	struct MHD_Daemon *mhd;
 	_Atomic long in_flight;             /* requests begun and not completed */

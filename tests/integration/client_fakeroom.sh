@@ -176,6 +176,17 @@ run 0 "$DCR" query --server "$MAIN" --contract c.json --key acme.key --format ta
 has out "north"
 has out "NULL"
 echo "SELECT 2" | run 0 "$DCR" query --server "$MAIN" --contract c.json --key acme.key -
+# differential privacy: the receipt says what was spent; --ci adds intervals
+run 0 "$DCR" query --server "$MAIN" --contract c.json --key acme.key --epsilon 0.25 --ci \
+	--receipt r2.txt "SELECT 3"
+printf 'region,n,n_ci95,avg\nnorth,52,59.5,1.5\n"south, east",,,2.25\n' >want.csv
+cmp -s want.csv "$T/out" || fail "query --ci printed $(cat "$T/out")"
+has r2.txt "epsilon: 0.25"
+has r2.txt "noise: column=1 mechanism=discrete-laplace scale=20 ci95=59.5"
+run 0 "$DCR" query --server "$MAIN" --contract c.json --key acme.key --format json --ci "SELECT 3"
+has out '"n_ci95":59.5'
+run 2 "$DCR" query --server "$MAIN" --contract c.json --key acme.key --epsilon -1 "SELECT 3"
+has err "--epsilon '-1': expected a number greater than 0"
 run 4 "$DCR" query --server "$MAIN" --contract c.json --key acme.key "SELECT REFUSE"
 has err "query refused by the clean room (HTTP 422): rule min_distinct_ids"
 hasnt err $'\033'
@@ -197,6 +208,8 @@ make_contract named.json named-test ', "queries": [{"name": "reach", "sql": "SEL
 start_room named --contract named.json
 run 4 "$DCR" query --server "$URL" --contract named.json --key acme.key "SELECT 1"
 has err "runs only its named queries: use --name NAME (reach)"
+run 2 "$DCR" query --server "$URL" --contract named.json --key acme.key --epsilon 0.1 --name reach
+has err "--epsilon: this contract has no rules.dp"
 run 0 "$DCR" query --server "$URL" --contract named.json --key acme.key --name reach
 has out "north,52"
 

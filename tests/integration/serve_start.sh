@@ -21,11 +21,24 @@ run 2 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --max-upload 
 has err "--max-upload"
 run 2 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee sim --listen nowhere
 has err "--listen 'nowhere'"
-run 1 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee auto
-has err "no hardware TEE"
-has err "--tee sim"
+# no TEE devices at all under this root (a fake, empty device tree)
+mkdir -p "$T/noroot"
+export DCR_ATTEST_ROOT="$T/noroot"
 run 1 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee sgx
-has err "sgx"
+has err "no sgx TEE found on this machine"
+run 1 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee tdx
+has err "no tdx TEE found on this machine"
+# --tee auto without hardware: sim when the contract accepts it (this one,
+# unsigned yet, is then refused: exit 3), else "no TEE here" (exit 1)
+run 3 "$DCR" serve --contract "$T/contract.json" --data-dir "$T/d" --tee auto --listen 127.0.0.1:0
+has err "--tee auto: no hardware TEE found"
+has err "the contract accepts sim, so this clean room runs on the SIMULATED TEE"
+has err "eve"
+write_contract "$T/nosim-auto.json" 2099-01-01T00:00:00Z '"sgx", "tdx"'
+run 1 "$DCR" serve --contract "$T/nosim-auto.json" --data-dir "$T/d" --tee auto
+has err "no hardware TEE found"
+has err "the contract does not accept sim"
+hasnt err "SIMULATED"
 run 0 "$DCR" serve --help
 has out "--max-upload"
 

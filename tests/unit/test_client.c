@@ -298,6 +298,8 @@ struct receipt_opts {
 	const struct dcr_contract *c;
 	const char *analyst, *sql, *tee, *csv_signed;
 	const struct dcr_seckey *signer;
+	double epsilon;
+	const char *noise_lines;
 };
 
 static json_t *answer(const struct receipt_opts *o)
@@ -317,6 +319,8 @@ static json_t *answer(const struct receipt_opts *o)
 	dcr_sha256(o->csv_signed ? o->csv_signed : result_csv,
 	           strlen(o->csv_signed ? o->csv_signed : result_csv), r.result_hash);
 	r.audit_seq = 7;
+	r.epsilon = o->epsilon;
+	r.noise_lines = o->noise_lines;
 	dcr_buf_init(&text, 1 << 16);
 	assert_int_equal(dcr_receipt_format(&r, &text), DCR_OK);
 	dcr_receipt_sign(o->signer ? o->signer : room, (const char *)text.data, text.size, sig);
@@ -344,7 +348,7 @@ static void expect_answer(const struct receipt_opts *o, enum dcr_err want, const
 	struct dcr_msg msg = {{0}};
 	json_t *j = answer(o);
 
-	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a, &msg),
+	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a, &msg),
 	                 want);
 	if (needle)
 		tu_assert_msg(&msg, needle);
@@ -362,6 +366,12 @@ static void test_receipt_paths(void **state)
 
 	(void)state;
 	expect_answer(&o, DCR_OK, NULL);
+	/* an exact contract's answer must not claim noise (nor a DP one's lack it) */
+	o.epsilon = 0.5;
+	o.noise_lines = "noise: column=1 mechanism=discrete-laplace scale=20 ci95=60\n";
+	expect_answer(&o, DCR_ERR_VERIFY, "a noisy answer for a contract without rules.dp");
+	o.epsilon = 0;
+	o.noise_lines = NULL;
 	o.csv_signed = "region,n\nnorth,999\n";
 	expect_answer(&o, DCR_ERR_VERIFY, "receipt: the result does not match it");
 	o.csv_signed = NULL;
@@ -395,7 +405,7 @@ static void test_answer_missing_fields(void **state)
 		char needle[64];
 
 		json_object_del(j, fields[i]);
-		assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a,
+		assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a,
 		                                           &msg), DCR_ERR_VERIFY);
 		snprintf(needle, sizeof(needle), "lacks \"%s\"", fields[i]);
 		tu_assert_msg(&msg, needle);
@@ -413,7 +423,7 @@ static void test_answer_formats_and_receipt(void **state)
 	json_t *j = answer(&o);
 
 	(void)state;
-	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", j, &a, &msg),
+	assert_int_equal(client_query_answer_parse(contract, &r, "acme", "SELECT 1", 0, j, &a, &msg),
 	                 DCR_OK);
 	assert_int_equal(a.audit_seq, 7);
 	assert_int_equal(a.column_count, 4);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sgx verifier: an SGX DCAP quote v3 checked by the shared DCAP steps
+ * (src/attest/dcap/), then the enclave's identity as claims. */
+#include <string.h>
+
+#include "../dcap/dcap.h"
+
+#define PREFIX "sgx"
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+bool attest_sgx_probe(const uint8_t *evidence, size_t size)
+{
+	/* version 3, ECDSA-P256, TEE type SGX: 8 fixed bytes */
+	return evidence && size >= DCAP_HEADER_SIZE && le16(evidence) == 3 &&
+	       le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0 &&
+	       evidence[5] == 0 && evidence[6] == 0 && evidence[7] == 0;
+}
+
+enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg)
+{
+	struct dcap_quote q;
+	struct dcap_pck_info pck;
+	const uint8_t *body;
+	enum dcr_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = dcap_quote_parse(evidence, size, PREFIX, &q, msg);
+	if (err)
+		goto fail;
+	if (q.tee_type != DCAP_TEE_SGX) {
+		err = dcr_fail(msg, DCR_ERR_INVALID,
+		               PREFIX ": " DCAP_STEP_HEADER ": this is a TDX quote, not SGX "
+		               "(use --tee tdx)");
+		goto fail;
+	}
+	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
+	if (err)
+		goto fail;
+
+	body = q.body;
+	out->tee = DCR_TEE_SGX;
+	memcpy(out->report_data, body + DCAP_RB_REPORTDATA, DCR_REPORT_DATA_SIZE);
+	out->measurements[0].name = "mrenclave";
+	memcpy(out->measurements[0].value, body + DCAP_RB_MRENCLAVE, 32);
+	out->measurements[0].size = 32;
+	out->measurements[1].name = "mrsigner";
+	memcpy(out->measurements[1].value, body + DCAP_RB_MRSIGNER, 32);
+	out->measurements[1].size = 32;
+	out->measurement_count = 2;
+	out->debug = (body[DCAP_RB_ATTRIBUTES] & 0x02) != 0; /* ATTRIBUTES.DEBUG */
+	return DCR_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return err;
+}

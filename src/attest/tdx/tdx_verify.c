@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The tdx verifier: a TDX DCAP quote v4 or v5 checked by the shared DCAP
+ * steps (src/attest/dcap/), then the trust domain's measurements as claims. */
+#include <string.h>
+
+#include "../dcap/dcap.h"
+
+#define PREFIX "tdx"
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+bool attest_tdx_probe(const uint8_t *evidence, size_t size)
+{
+	/* version 4 or 5, ECDSA-P256, TEE type 0x81 */
+	return evidence && size >= DCAP_HEADER_SIZE &&
+	       (le16(evidence) == 4 || le16(evidence) == 5) &&
+	       le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0x81 &&
+	       evidence[5] == 0 && evidence[6] == 0 && evidence[7] == 0;
+}
+
+static void measurement(struct dcr_attest_claims *out, const char *name, const uint8_t *v)
+{
+	struct dcr_attest_measurement *m = &out->measurements[out->measurement_count++];
+
+	m->name = name;
+	memcpy(m->value, v, 48);
+	m->size = 48;
+}
+
+enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
+                               const struct dcr_attest_verify_opts *opts,
+                               struct dcr_attest_claims *out, struct dcr_msg *msg)
+{
+	static const char *const rtmr[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	struct dcap_quote q;
+	struct dcap_pck_info pck;
+	const uint8_t *body;
+	enum dcr_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = dcap_quote_parse(evidence, size, PREFIX, &q, msg);
+	if (err)
+		goto fail;
+	if (q.tee_type != DCAP_TEE_TDX) {
+		err = dcr_fail(msg, DCR_ERR_INVALID,
+		               PREFIX ": " DCAP_STEP_HEADER ": this is an SGX quote, not TDX "
+		               "(use --tee sgx)");
+		goto fail;
+	}
+	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
+	if (err)
+		goto fail;
+
+	body = q.body;
+	out->tee = DCR_TEE_TDX;
+	memcpy(out->report_data, body + DCAP_TD_REPORTDATA, DCR_REPORT_DATA_SIZE);
+	measurement(out, "mrtd", body + DCAP_TD_MRTD);
+	for (int i = 0; i < 4; i++)
+		measurement(out, rtmr[i], body + DCAP_TD_RTMR0 + 48 * i);
+	measurement(out, "mrconfigid", body + DCAP_TD_MRCONFIGID);
+	out->debug = (body[DCAP_TD_TD_ATTRIBUTES] & 0x01) != 0; /* TD_ATTRIBUTES.DEBUG */
+	return DCR_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return err;
+}
