@@ -95,10 +95,13 @@ enum dcr_err dcr_noise_gauss(const struct dcr_rng *rng, uint64_t num, uint64_t d
  * when the scale passes DCR_NOISE_MAX_SCALE. */
 enum dcr_err dcr_noise_scale(double sensitivity, double epsilon, uint64_t *num,
                              uint64_t *den) DCR_WUR;
-/* The zCDP parameter rho such that rho-zCDP implies (epsilon, delta)-DP by
- * Bun and Steinke 2016, Proposition 1.3 (epsilon = rho + 2 sqrt(rho ln(1/delta))):
- * rho = (sqrt(ln(1/delta) + epsilon) - sqrt(ln(1/delta)))^2, rounded down
- * (relative margin 1e-12). epsilon > 0, 0 < delta < 1. */
+/* The largest zCDP parameter rho for which rho-zCDP implies (epsilon,
+ * delta)-DP by either of two conversions, rounded down (relative margin
+ * 1e-12): Bun and Steinke 2016, Proposition 1.3 (epsilon = rho + 2 sqrt(rho
+ * ln(1/delta)), so rho = (sqrt(ln(1/delta) + epsilon) - sqrt(ln(1/delta)))^2),
+ * and CKS20's tighter one (delta = exp((a - 1)(a rho - epsilon)) / (a - 1) *
+ * (1 - 1/a)^a for any order a > 1; rho found by bisection with delta less
+ * 10^-9 of it as the target). epsilon > 0, 0 < delta < 1. */
 enum dcr_err dcr_noise_gauss_rho(double epsilon, double delta, double *rho) DCR_WUR;
 /* sigma^2 of a discrete Gaussian that is rho-zCDP for an integer query of
  * sensitivity sensitivity (CKS20, section 2: adding N_Z(0, sigma^2) is

@@ -433,18 +433,68 @@ enum dcr_err dcr_noise_scale(double sensitivity, double epsilon, uint64_t *num, 
  * the Gaussian's parameters (each within 2^-53 relative). */
 #define MARGIN 1e-12
 
+/* ln delta of CKS20's conversion of rho-zCDP to (eps, delta)-DP at Renyi
+ * order a > 1: delta = exp((a - 1)(a rho - eps)) / (a - 1) * (1 - 1/a)^a. */
+static double cdp_log_delta_at(double rho, double eps, double a)
+{
+	return (a - 1) * (a * rho - eps) + a * log1p(-1 / a) - log(a - 1);
+}
+
+/* The same at (about) its best order: every order gives a valid bound, so
+ * the search for it needs no care; the order minimising it is where the
+ * derivative (2a - 1) rho - eps + ln(1 - 1/a) crosses 0, below
+ * (eps + 1)/(2 rho) + 2. */
+static double cdp_log_delta(double rho, double eps)
+{
+	double lo = 1.01, hi = (eps + 1) / (2 * rho) + 2, v;
+
+	if (!isfinite(hi))
+		return 0; /* no claim: delta = 1 */
+	for (int i = 0; i < 200; i++) {
+		double mid = lo + (hi - lo) / 2;
+
+		if (mid == lo || mid == hi)
+			break;
+		if ((2 * mid - 1) * rho - eps + log1p(-1 / mid) < 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	v = cdp_log_delta_at(rho, eps, hi);
+	return isfinite(v) ? v : 0;
+}
+
 enum dcr_err dcr_noise_gauss_rho(double epsilon, double delta, double *rho)
 {
-	double l, s;
+	double l, s, standard, lo, hi, target;
 
 	*rho = 0;
 	if (!positive(epsilon) || !(delta > 0 && delta < 1))
 		return DCR_ERR_INVALID;
-	/* (sqrt(L + eps) - sqrt(L))^2 = eps^2 / (sqrt(L + eps) + sqrt(L))^2,
-	 * the second form without cancellation */
+	/* Bun-Steinke: (sqrt(L + eps) - sqrt(L))^2, as eps^2 / (sqrt(L + eps) +
+	 * sqrt(L))^2 to avoid the cancellation */
 	l = -log(delta);
 	s = sqrt(l + epsilon) + sqrt(l);
-	*rho = epsilon / s * (epsilon / s) * (1 - MARGIN);
+	standard = epsilon / s * (epsilon / s);
+	/* CKS20's conversion allows more: the largest rho whose bound is at
+	 * most delta (less 10^-9 of it, far above the rounding of the few
+	 * double operations), by bisection */
+	target = log(delta) + log1p(-1e-9);
+	lo = standard;
+	hi = epsilon + 1;
+	if (cdp_log_delta(lo, epsilon) <= target) {
+		for (int i = 0; i < 200; i++) {
+			double mid = lo + (hi - lo) / 2;
+
+			if (mid == lo || mid == hi)
+				break;
+			if (cdp_log_delta(mid, epsilon) <= target)
+				lo = mid;
+			else
+				hi = mid;
+		}
+	}
+	*rho = fmax(standard, lo) * (1 - MARGIN);
 	return positive(*rho) ? DCR_OK : DCR_ERR_INVALID;
 }
 
