@@ -6,7 +6,7 @@
 #   make fuzz     the libFuzzer harnesses; make fuzz-run FUZZ_SECONDS=60 runs them
 #   make deps     install missing Debian packages (as root), or say which
 FUZZ_SECONDS ?= 60
-FUZZERS = fuzz_contract fuzz_pubkey fuzz_envelope fuzz_evidence fuzz_sql fuzz_csv fuzz_dcap_collateral fuzz_ratls fuzz_snp_certtable
+FUZZERS = fuzz_contract fuzz_pubkey fuzz_envelope fuzz_evidence fuzz_sql fuzz_csv fuzz_dcap_collateral fuzz_ratls fuzz_snp_certtable fuzz_noise
 
 .PHONY: all deps release dev check demo fuzz fuzz-run clean
 

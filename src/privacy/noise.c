@@ -21,6 +21,44 @@ static void os_fill(void *ctx, void *buf, size_t size)
 
 const struct dcr_rng dcr_rng_os = {os_fill, NULL};
 
+static void pool_fill(void *ctx, void *buf, size_t size)
+{
+	struct dcr_rng_pool *p = ctx;
+	uint8_t *out = buf;
+
+	while (size > 0) {
+		size_t n;
+
+		if (p->used == sizeof(p->buf)) {
+			dcr_random(p->buf, sizeof(p->buf));
+			p->used = 0;
+		}
+		n = sizeof(p->buf) - p->used;
+		if (n > size)
+			n = size;
+		memcpy(out, p->buf + p->used, n);
+		/* a byte served is erased, so the pool never holds past noise */
+		dcr_wipe(p->buf + p->used, n);
+		p->used += n;
+		out += n;
+		size -= n;
+	}
+}
+
+void dcr_rng_pool_init(struct dcr_rng_pool *pool, struct dcr_rng *out)
+{
+	dcr_wipe(pool->buf, sizeof(pool->buf));
+	pool->used = sizeof(pool->buf);
+	out->fill = pool_fill;
+	out->ctx = pool;
+}
+
+void dcr_rng_pool_wipe(struct dcr_rng_pool *pool)
+{
+	dcr_wipe(pool->buf, sizeof(pool->buf));
+	pool->used = sizeof(pool->buf);
+}
+
 static void seeded_fill(void *ctx, void *buf, size_t size)
 {
 	struct dcr_rng_seeded *s = ctx;
@@ -265,16 +303,27 @@ static enum dcr_err check_ratio(uint64_t num, uint64_t den)
 	return DCR_OK;
 }
 
+/* A Laplace scale the sampler takes: a scale past 2^40 would give noise
+ * (and half-widths, thresholds) past the int64 range too often. */
+static enum dcr_err check_laplace(uint64_t num, uint64_t den)
+{
+	enum dcr_err err;
+
+	if ((err = check_ratio(num, den)))
+		return err;
+	if ((u128)num > (u128)DCR_NOISE_MAX_SCALE * den)
+		return DCR_ERR_TOO_BIG;
+	return DCR_OK;
+}
+
 enum dcr_err dcr_noise_laplace(const struct dcr_rng *rng, uint64_t num, uint64_t den,
                                int64_t *out)
 {
 	enum dcr_err err;
 
 	*out = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
-	if ((u128)num > (u128)DCR_NOISE_MAX_SCALE * den)
-		return DCR_ERR_TOO_BIG;
 	return laplace(rng, num, den, out);
 }
 
@@ -384,18 +433,68 @@ enum dcr_err dcr_noise_scale(double sensitivity, double epsilon, uint64_t *num, 
  * the Gaussian's parameters (each within 2^-53 relative). */
 #define MARGIN 1e-12
 
+/* ln delta of CKS20's conversion of rho-zCDP to (eps, delta)-DP at Renyi
+ * order a > 1: delta = exp((a - 1)(a rho - eps)) / (a - 1) * (1 - 1/a)^a. */
+static double cdp_log_delta_at(double rho, double eps, double a)
+{
+	return (a - 1) * (a * rho - eps) + a * log1p(-1 / a) - log(a - 1);
+}
+
+/* The same at (about) its best order: every order gives a valid bound, so
+ * the search for it needs no care; the order minimising it is where the
+ * derivative (2a - 1) rho - eps + ln(1 - 1/a) crosses 0, below
+ * (eps + 1)/(2 rho) + 2. */
+static double cdp_log_delta(double rho, double eps)
+{
+	double lo = 1.01, hi = (eps + 1) / (2 * rho) + 2, v;
+
+	if (!isfinite(hi))
+		return 0; /* no claim: delta = 1 */
+	for (int i = 0; i < 200; i++) {
+		double mid = lo + (hi - lo) / 2;
+
+		if (mid == lo || mid == hi)
+			break;
+		if ((2 * mid - 1) * rho - eps + log1p(-1 / mid) < 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	v = cdp_log_delta_at(rho, eps, hi);
+	return isfinite(v) ? v : 0;
+}
+
 enum dcr_err dcr_noise_gauss_rho(double epsilon, double delta, double *rho)
 {
-	double l, s;
+	double l, s, standard, lo, hi, target;
 
 	*rho = 0;
 	if (!positive(epsilon) || !(delta > 0 && delta < 1))
 		return DCR_ERR_INVALID;
-	/* (sqrt(L + eps) - sqrt(L))^2 = eps^2 / (sqrt(L + eps) + sqrt(L))^2,
-	 * the second form without cancellation */
+	/* Bun-Steinke: (sqrt(L + eps) - sqrt(L))^2, as eps^2 / (sqrt(L + eps) +
+	 * sqrt(L))^2 to avoid the cancellation */
 	l = -log(delta);
 	s = sqrt(l + epsilon) + sqrt(l);
-	*rho = epsilon / s * (epsilon / s) * (1 - MARGIN);
+	standard = epsilon / s * (epsilon / s);
+	/* CKS20's conversion allows more: the largest rho whose bound is at
+	 * most delta (less 10^-9 of it, far above the rounding of the few
+	 * double operations), by bisection */
+	target = log(delta) + log1p(-1e-9);
+	lo = standard;
+	hi = epsilon + 1;
+	if (cdp_log_delta(lo, epsilon) <= target) {
+		for (int i = 0; i < 200; i++) {
+			double mid = lo + (hi - lo) / 2;
+
+			if (mid == lo || mid == hi)
+				break;
+			if (cdp_log_delta(mid, epsilon) <= target)
+				lo = mid;
+			else
+				hi = mid;
+		}
+	}
+	*rho = fmax(standard, lo) * (1 - MARGIN);
 	return positive(*rho) ? DCR_OK : DCR_ERR_INVALID;
 }
 
@@ -444,7 +543,7 @@ enum dcr_err dcr_noise_laplace_ci(uint64_t num, uint64_t den, double level, int6
 	enum dcr_err err;
 
 	*half_width = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
 	if (!(level > 0 && level < 1))
 		return DCR_ERR_INVALID;
@@ -515,7 +614,7 @@ enum dcr_err dcr_noise_threshold(uint64_t num, uint64_t den, double delta_group,
 	enum dcr_err err;
 
 	*tau = 0;
-	if ((err = check_ratio(num, den)))
+	if ((err = check_laplace(num, den)))
 		return err;
 	if (!(delta_group > 0 && delta_group < 0.5))
 		return DCR_ERR_INVALID;

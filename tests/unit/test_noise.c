@@ -169,7 +169,12 @@ static double pmf_moment(const struct pmf *f, int power)
 
 /* The empirical distribution of h fits f (chi-square, p = 0.001), does not
  * fit the pmf of a scale 10 % larger (so the check can fail), and its mean
- * and variance are f's within Z_TAIL standard errors. */
+ * and variance are f's within Z_TAIL standard errors.
+ * Checked by hand that this fails on a broken sampler: with the Laplace's
+ * negative-zero rejection removed, t = 0.5 gave chi2 58138.6 (critical
+ * 33.1) and sigma^2 = 1 gave 123317.6 (26.3); with the Gaussian's acceptance
+ * exponent offset by one (|Y| - q - 1), sigma^2 = 1 gave 955234.0. The 10 %
+ * wider pmf gives 3000 to 16000 against critical values of 19 to 900. */
 static void check_fit(const struct hist *h, enum kind kind, double param)
 {
 	struct pmf f = make_pmf(kind, param);
@@ -465,6 +470,41 @@ static void test_scale(void **state)
 	assert_int_equal(den, 1);
 }
 
+/* ln delta of CKS20's conversion at order a, in long double. */
+static long double cdp_ld(long double rho, long double eps, long double a)
+{
+	return (a - 1) * (a * rho - eps) + a * log1pl(-1 / a) - logl(a - 1);
+}
+
+/* The smallest delta that rho-zCDP gives for eps by CKS20's conversion, in
+ * long double: a scan of the order a, then a ternary search around the best
+ * point (independent of the code's bisection on the derivative). */
+static long double cdp_delta_scan(long double rho, long double eps)
+{
+	long double best_a = 1.001L, best = cdp_ld(rho, eps, best_a), lo, hi;
+
+	for (long double a = 1.001L; a < 1e7L; a *= 1.001L) {
+		long double ld = cdp_ld(rho, eps, a);
+
+		if (ld < best) {
+			best = ld;
+			best_a = a;
+		}
+	}
+	lo = best_a / 1.001L;
+	hi = best_a * 1.001L;
+	for (int i = 0; i < 200; i++) {
+		long double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+
+		if (cdp_ld(rho, eps, m1) < cdp_ld(rho, eps, m2))
+			hi = m2;
+		else
+			lo = m1;
+	}
+	best = fminl(best, cdp_ld(rho, eps, lo));
+	return expl(best);
+}
+
 static void test_gauss_sigma2(void **state)
 {
 	const double cases[][3] = {{1, 1, 1e-6}, {1, 0.1, 1e-9}, {1000, 0.5, 1e-5}, {3, 8, 0.01}};
@@ -474,23 +514,32 @@ static void test_gauss_sigma2(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		double d = cases[i][0], eps = cases[i][1], delta = cases[i][2], l = -log(delta);
-		double s2;
+		double s2, standard = pow(sqrt(l + eps) - sqrt(l), 2);
+		long double got;
 
 		assert_int_equal(dcr_noise_gauss_rho(eps, delta, &rho), DCR_OK);
-		/* rho-zCDP gives (rho + 2 sqrt(rho ln(1/delta)), delta)-DP: within eps */
-		assert_true(rho + 2 * sqrt(rho * l) <= eps);
-		assert_true(rho + 2 * sqrt(rho * l) > eps * (1 - 1e-9));
+		/* the guarantee: some order gives delta or less */
+		got = cdp_delta_scan(rho, eps);
+		assert_true(got <= delta);
+		/* and no room is wasted: 1 % more rho breaks it */
+		assert_true(cdp_delta_scan(rho * 1.01, eps) > delta);
+		/* never below the Bun-Steinke value */
+		assert_true(rho >= standard * (1 - 1e-9));
 		assert_int_equal(dcr_noise_gauss_sigma2(d, eps, delta, &num, &den), DCR_OK);
 		s2 = (double)num / (double)den;
 		/* sigma^2 >= d^2 / (2 rho), and no more than 1e-6 above */
 		assert_true(cmp_exact(num, den, d * d, 2 * rho) >= 0);
 		assert_true((s2 - d * d / (2 * rho)) / s2 < 1e-6);
-		print_message("gauss: sens %g eps %g delta %g: rho %.6g sigma %.4f\n", d, eps, delta,
-		              rho, sqrt(s2));
+		print_message("gauss: sens %g eps %g delta %g: rho %.6g (Bun-Steinke %.6g, delta "
+		              "reached %.4Lg) sigma %.4f\n",
+		              d, eps, delta, rho, standard, got, sqrt(s2));
 	}
-	/* known answer: eps 1, delta 1e-6: rho = (sqrt(L + 1) - sqrt(L))^2 */
+	/* known answer: eps 1, delta 1e-6: rho 0.0243560 (Bun-Steinke alone:
+	 * (sqrt(L + 1) - sqrt(L))^2 = 0.0174689), sigma 4.531 for sensitivity 1 */
 	assert_int_equal(dcr_noise_gauss_rho(1, 1e-6, &rho), DCR_OK);
-	assert_true(fabs(rho - 0.0174689) < 1e-6);
+	assert_true(fabs(rho - 0.024356) < 2e-6);
+	assert_int_equal(dcr_noise_gauss_sigma2(1, 1, 1e-6, &num, &den), DCR_OK);
+	assert_true(fabs(sqrt((double)num / (double)den) - 4.531) < 1e-3);
 }
 
 static void test_threshold_known(void **state)
@@ -578,6 +627,26 @@ static void test_rng(void **state)
 	assert_int_equal(dcr_crypto_init(), DCR_OK);
 	assert_int_equal(dcr_noise_laplace(&dcr_rng_os, 37, 10, &v), DCR_OK);
 	assert_int_equal(dcr_noise_gauss(&dcr_rng_os, 1000, 1, &v), DCR_OK);
+	{
+		/* the pooled OS generator: fresh bytes, erased once served and on wipe */
+		struct dcr_rng_pool pool;
+		struct dcr_rng rp;
+		uint8_t zero[DCR_RNG_POOL_SIZE] = {0};
+		size_t nonzero = 0;
+
+		dcr_rng_pool_init(&pool, &rp);
+		rp.fill(rp.ctx, x, 100);
+		rp.fill(rp.ctx, y, 100);
+		assert_memory_not_equal(x, y, 100);
+		assert_memory_equal(pool.buf, zero, 200);
+		for (size_t i = 200; i < DCR_RNG_POOL_SIZE; i++)
+			nonzero += pool.buf[i] != 0;
+		assert_true(nonzero > 0);
+		for (int k = 0; k < 1000; k++) /* crosses refills */
+			assert_int_equal(dcr_noise_gauss(&rp, 1000, 1, &v), DCR_OK);
+		dcr_rng_pool_wipe(&pool);
+		assert_memory_equal(pool.buf, zero, DCR_RNG_POOL_SIZE);
+	}
 }
 
 int main(void)
