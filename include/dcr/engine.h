@@ -262,10 +262,22 @@ enum dcr_err dcr_query_add_aggregate(struct dcr_query *q, struct dcr_bexpr *agg,
  * For loading only what a query needs; valid while q lives. */
 bool dcr_query_uses_column(const struct dcr_query *q, const char *table, const char *column);
 
+/* At most max_rows of the rows that reach aggregation (after joins and WHERE)
+ * per distinct value of rels[rel].columns[column]; which rows stay is chosen
+ * uniformly at random with random(). Rows whose key is NULL are dropped. */
+struct dcr_exec_cap {
+	size_t rel;
+	size_t column;
+	uint64_t max_rows;                         /* >= 1 */
+	void (*random)(void *ctx, void *buf, size_t n);  /* uniform random bytes */
+	void *random_ctx;
+};
+
 struct dcr_exec_options {
 	unsigned threads;          /* 0: online CPUs */
 	size_t max_memory;         /* bytes of intermediate state; 0: no cap */
 	uint64_t max_rows;         /* rows in the result; 0: no cap */
+	const struct dcr_exec_cap *cap; /* NULL: none */
 };
 
 /* Statistics of a run, for --stats. */
@@ -275,6 +287,7 @@ struct dcr_exec_stats {
 	uint64_t rows_scanned;
 	uint64_t rows_joined;
 	uint64_t groups;
+	uint64_t rows_capped;      /* dropped by the row cap (dcr_exec_cap) */
 };
 
 /* Runs q. On success *out is the result (caller frees it with

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "exec_int.h"
+#include "cap_int.h"
 
 /* ---- growable columns of collected values ------------------------------- */
 
@@ -88,6 +88,7 @@ struct worker {
 	struct eval_ctx *ctx;       /* per level */
 	struct batch **bufs;        /* per level: the batch processed there */
 	struct gcol *cols;          /* collect: select then order values */
+	struct cap_tuples tuples;   /* with a row cap: the tuples, before the sink */
 	struct dcr_msg msg;
 	enum dcr_err err;
 	uint64_t scanned, joined;
@@ -103,6 +104,8 @@ struct run {
 	size_t ncols;               /* collected columns */
 	atomic_bool stop;
 	atomic_uint_least64_t collected;
+	const struct dcr_exec_cap *cap; /* NULL: none */
+	struct cap_tuples kept;     /* with a cap: the tuples that go on */
 };
 
 struct emit_ctx {
@@ -190,9 +193,35 @@ static enum dcr_err process(struct run *r, unsigned worker, size_t level, struct
 		                  &next);
 	}
 	w->joined += b->n;
+	if (r->cap) /* held back until every key's tuples are known */
+		return cap_tuples_add(&w->tuples, rels, b);
 	if (r->agg)
 		return agg_add(r->agg, worker, ctx, b);
 	return collect(r, w, ctx, b);
+}
+
+/* With a cap: the kept tuples [task * BATCH, ...) into the sink. */
+static void kept_task(void *arg, unsigned worker, size_t task)
+{
+	struct run *r = arg;
+	struct worker *w = &r->w[worker];
+	struct eval_ctx *ctx = &w->ctx[r->levels];
+	struct batch *b = w->bufs[r->levels];
+	size_t from = task * BATCH, n = r->kept.n - from < BATCH ? r->kept.n - from : BATCH;
+
+	if (w->err || atomic_load(&r->stop))
+		return;
+	eval_ctx_reset(ctx);
+	for (size_t rel = 0; rel < r->q->bq.rel_count; rel++)
+		if (b->rows[rel] && r->kept.rows[rel])
+			memcpy(b->rows[rel], r->kept.rows[rel] + from, n * sizeof(uint32_t));
+	b->n = (uint32_t)n;
+	w->err = r->agg ? agg_add(r->agg, worker, ctx, b) : collect(r, w, ctx, b);
+	if (w->err) {
+		if (w->msg.text[0] == '\0')
+			dcr_msg_set(&w->msg, "%s while running the query", dcr_strerror(w->err));
+		atomic_store(&r->stop, true);
+	}
 }
 
 static void morsel_task(void *ctx, unsigned worker, size_t task)
@@ -295,6 +324,7 @@ static void workers_free(struct run *r)
 		}
 		for (size_t c = 0; w->cols && c < r->ncols; c++)
 			gcol_free(&w->cols[c]);
+		cap_tuples_free(&w->tuples);
 		free(w->ctx);
 		free(w->bufs);
 		free(w->cols);
@@ -436,6 +466,11 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	if (opts->cap && (opts->cap->rel >= bq->rel_count || !opts->cap->max_rows ||
+	                  !opts->cap->random ||
+	                  opts->cap->column >= bq->rels[opts->cap->rel].table->column_count))
+		return dcr_fail(msg, DCR_ERR_INVALID, "a row cap on no column of the query");
+	r.cap = opts->cap;
 	if ((err = plan_query(q, &plan, msg)))
 		return err == DCR_ERR_NOMEM ? dcr_fail(msg, err, "out of memory planning") : err;
 	t1 = seconds();
@@ -477,6 +512,41 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 			err = r.w[i].err;
 			memcpy(msg, &r.w[i].msg, sizeof(*msg));
 			goto out;
+		}
+	}
+	if (r.cap) {
+		struct cap_tuples *parts_t = calloc(r.workers, sizeof(*parts_t));
+		uint64_t dropped = 0;
+		double tc = seconds();
+
+		if (!parts_t) {
+			err = dcr_fail(msg, DCR_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (unsigned i = 0; i < r.workers; i++) {
+			parts_t[i] = r.w[i].tuples;
+			memset(&r.w[i].tuples, 0, sizeof(r.w[i].tuples));
+		}
+		err = cap_select(r.cap, bq->rels[r.cap->rel].table, parts_t, r.workers, &r.kept,
+		                 &dropped);
+		for (unsigned i = 0; i < r.workers; i++)
+			cap_tuples_free(&parts_t[i]);
+		free(parts_t);
+		if (err) {
+			dcr_msg_set(msg, "%s while capping rows per key", dcr_strerror(err));
+			goto out;
+		}
+		if (stats)
+			stats->rows_capped = dropped;
+		dcr_log_debug("row cap: %zu tuples kept, %llu dropped, %.3f s", r.kept.n,
+		              (unsigned long long)dropped, seconds() - tc);
+		pool_run(pool, (r.kept.n + BATCH - 1) / BATCH, kept_task, &r);
+		for (unsigned i = 0; i < r.workers; i++) {
+			if (r.w[i].err) {
+				err = r.w[i].err;
+				memcpy(msg, &r.w[i].msg, sizeof(*msg));
+				goto out;
+			}
 		}
 	}
 
@@ -585,6 +655,7 @@ out:
 	}
 	free(parts);
 	dcr_table_free(t);
+	cap_tuples_free(&r.kept);
 	workers_free(&r);
 	agg_free(r.agg);
 	for (size_t s = 0; s < plan.step_count; s++)

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dcr/noise.h"
 #include "dcr/privacy.h"
 #include "server_int.h"
 
@@ -15,11 +16,12 @@ struct ask {
 	const char *sql;
 	size_t len;
 	const char *name;         /* the named query's name, or NULL */
+	double epsilon;           /* DP: "epsilon" asked for; 0: the contract's default */
 };
 
 static int parse_ask(struct dcr_server *s, json_t *o, struct ask *a, struct dcr_msg *msg)
 {
-	json_t *sql = json_object_get(o, "sql"), *name = json_object_get(o, "name");
+	json_t *sql = json_object_get(o, "sql"), *name = json_object_get(o, "name"), *eps;
 
 	memset(a, 0, sizeof(*a));
 	if (!json_is_object(o)) {
@@ -34,6 +36,17 @@ static int parse_ask(struct dcr_server *s, json_t *o, struct ask *a, struct dcr_
 		dcr_msg_set(msg, "the query needs \"sql\" or \"name\"");
 		return MHD_HTTP_BAD_REQUEST;
 	}
+	eps = json_object_get(o, "epsilon");
+	if (eps && (!json_is_number(eps) || !(json_number_value(eps) > 0))) {
+		dcr_msg_set(msg, "\"epsilon\" must be a number greater than 0");
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (eps && !s->contract->has_dp) {
+		dcr_msg_set(msg, "\"epsilon\": this contract has no rules.dp (its answers are "
+		                 "exact)");
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	a->epsilon = eps ? json_number_value(eps) : 0;
 	if (name) {
 		const char *n = json_string_value(name);
 		const struct dcr_named_query *q = NULL;
@@ -106,6 +119,8 @@ static char *answer_json(const struct dcr_table *result, const struct dcr_buf *c
 
 struct run {
 	struct dcr_query *q;
+	struct dcr_dp_plan *plan;      /* DP contracts */
+	struct dcr_buf noise_lines;    /* DP: for the receipt */
 	struct dcr_table *result;
 	struct dcr_buf csv;
 	struct dcr_receipt_dataset used[64];
@@ -123,6 +138,7 @@ static void run_locked(struct dcr_server *s, struct server_request *r, const str
 	const struct dcr_table *tables[DCR_CONTRACT_MAX_DATASETS];
 	struct dcr_catalog cat = {tables, 0};
 	struct dcr_exec_options eo = {0};
+	struct dcr_exec_cap cap = {0};
 	struct dcr_bquery *b;
 	enum dcr_err err;
 
@@ -137,7 +153,13 @@ static void run_locked(struct dcr_server *s, struct server_request *r, const str
 		                                 : MHD_HTTP_BAD_REQUEST;
 		return;
 	}
-	err = dcr_privacy_check(s->contract, r->party, a->name, x->q, &x->msg);
+	if (s->contract->has_dp)
+		err = dcr_privacy_check_dp(s->contract, r->party, a->name,
+		                           a->epsilon > 0 ? a->epsilon
+		                                          : s->contract->dp.epsilon_per_query,
+		                           x->q, &x->plan, &x->msg);
+	else
+		err = dcr_privacy_check(s->contract, r->party, a->name, x->q, &x->msg);
 	if (err == DCR_ERR_REFUSED) {
 		x->outcome = QUERY_REFUSED;
 		x->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
@@ -150,7 +172,41 @@ static void run_locked(struct dcr_server *s, struct server_request *r, const str
 		return;
 	}
 	eo.max_rows = s->opts.max_result_rows;
+	if (x->plan) {
+		uint64_t seq;
+
+		/* spent, durably, before anything runs: refused when it would
+		 * overspend (and then nothing is spent) */
+		x->status = server_ledger_debit(s, r, x->plan->epsilon, a->sql, a->len, &seq,
+		                                &x->msg);
+		if (x->status) {
+			if (x->status == MHD_HTTP_UNPROCESSABLE_CONTENT)
+				x->outcome = QUERY_REFUSED;
+			return;
+		}
+		cap.rel = x->plan->cap_rel;
+		cap.column = x->plan->cap_column;
+		cap.max_rows = x->plan->cap;
+		cap.random = dcr_rng_os.fill;
+		cap.random_ctx = dcr_rng_os.ctx;
+		eo.cap = &cap;
+		/* the k and row limits apply to what is released, after selection */
+		eo.max_rows = 0;
+	}
 	err = dcr_query_run(x->q, &eo, &x->result, NULL, &x->msg);
+	if (!err && x->plan) {
+		struct dcr_rng_pool pool;
+		struct dcr_rng rng;
+
+		/* the OS CSPRNG, read a block at a time */
+		dcr_rng_pool_init(&pool, &rng);
+		err = dcr_privacy_add_noise(x->plan, x->result, &rng, &x->noise_lines, &x->msg);
+		dcr_rng_pool_wipe(&pool);
+	}
+	if (!err && x->plan && s->opts.max_result_rows &&
+	    x->result->row_count > s->opts.max_result_rows)
+		err = dcr_fail(&x->msg, DCR_ERR_TOO_BIG, "the answer has more than %" PRIu64
+		               " rows", s->opts.max_result_rows);
 	if (err) {
 		x->status = err == DCR_ERR_NOMEM || err == DCR_ERR_INTERNAL
 		                    ? MHD_HTTP_INTERNAL_SERVER_ERROR
@@ -197,6 +253,7 @@ enum MHD_Result server_query_end(struct MHD_Connection *c, struct server_request
 	int status;
 
 	dcr_buf_init(&x.csv, SIZE_MAX);
+	dcr_buf_init(&x.noise_lines, 1u << 20);
 	dcr_buf_init(&receipt_text, 1u << 20);
 	dcr_buf_init(&plain, 0);
 	if (r->fail_status) {
@@ -254,6 +311,15 @@ enum MHD_Result server_query_end(struct MHD_Connection *c, struct server_request
 	dcr_sha256(a.sql, a.len, receipt.query_hash);
 	receipt.datasets = x.used;
 	receipt.dataset_count = x.used_count;
+	if (x.plan) {
+		receipt.epsilon = x.plan->epsilon;
+		if (dcr_buf_append(&x.noise_lines, "", 1)) {
+			ret = server_answer_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			                          "out of memory");
+			goto out;
+		}
+		receipt.noise_lines = (const char *)x.noise_lines.data;
+	}
 	dcr_sha256(x.csv.data, x.csv.size, receipt.result_hash);
 	dcr_hex_encode(hex, receipt.result_hash, 32);
 	/* on the record before anything leaves */
@@ -289,7 +355,9 @@ out:
 	dcr_buf_free(&plain);
 	dcr_buf_free(&receipt_text);
 	dcr_buf_free(&x.csv);
+	dcr_buf_free(&x.noise_lines);
 	dcr_table_free(x.result);
+	dcr_dp_plan_free(x.plan);
 	dcr_query_free(x.q);
 	return ret;
 }

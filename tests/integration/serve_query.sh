@@ -140,7 +140,32 @@ req 200 GET /v1/budget acme
 [ "$(jget "$T/ans" analyst epsilon_total epsilon_spent epsilon_remaining)" = "acme 3.0 0.0 3.0" ] ||
 	fail "dp budget: $(cat "$T/ans")"
 req 200 PUT /v1/datasets/impressions news --body "$T/imp.csv"
-req 422 POST /v1/queries acme --body "$T/q1.json"
-has "$T/ans" "rule 'differential privacy'"
+# a noisy answer, its receipt saying so, and the spend on the record
+req 200 POST /v1/queries acme --body "$T/q1.json"
+cp "$T/ans" "$T/dp1.json"
+run 0 hc receipt "$T/contract.json" "$T/room.pub" "$T/dp1.json"
+has out "epsilon: 0.5"
+has out "noise: column=1 mechanism=discrete-laplace"
+has out "selection: mechanism=discrete-laplace"
+req 200 GET /v1/budget acme
+[ "$(jget "$T/ans" epsilon_spent epsilon_remaining)" = "0.5 2.5" ] ||
+	fail "dp budget after a query: $(cat "$T/ans")"
+# exact-only shapes are refused, and spend nothing
+query_file "$T/dpq.json" "SELECT region, COUNT(*) AS n FROM impressions GROUP BY region HAVING COUNT(*) > 3"
+req 422 POST /v1/queries acme --body "$T/dpq.json"
+has "$T/ans" "rule 'differential privacy': HAVING"
+echo '{"sql": "SELECT COUNT(*) AS n FROM impressions", "epsilon": 2.6}' >"$T/big.json"
+req 422 POST /v1/queries acme --body "$T/big.json"
+has "$T/ans" "rule 'privacy budget': acme has 2.5 of its epsilon budget of 3 left"
+echo '{"sql": "SELECT COUNT(*) AS n FROM impressions", "epsilon": -1}' >"$T/neg.json"
+req 400 POST /v1/queries acme --body "$T/neg.json"
+req 200 GET /v1/budget acme
+[ "$(jget "$T/ans" epsilon_spent)" = "0.5" ] || fail "refusals spent: $(cat "$T/ans")"
+stop_server
+# the spend survives a restart (it is in the audit log)
+start_server "$T/dp"
+req 200 GET /v1/budget acme
+[ "$(jget "$T/ans" epsilon_spent epsilon_remaining)" = "0.5 2.5" ] ||
+	fail "dp budget after a restart: $(cat "$T/ans")"
 stop_server
 done_ok
