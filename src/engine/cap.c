@@ -164,7 +164,8 @@ enum dcr_err cap_select(const struct dcr_exec_cap *cap, const struct dcr_table *
 			gid[i] = NO_GROUP;
 			continue;
 		}
-		h = (size_t)engine_hash_bytes(key, width, seed) & mask;
+		h = (size_t)(col->type == DCR_TYPE_ID ? engine_hash_id(key, seed)
+		                                      : engine_hash_bytes(key, width, seed)) & mask;
 		for (;; h = (h + 1) & mask) {
 			uint32_t g = slot[h];
 

@@ -263,8 +263,25 @@ enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_pl
 	}
 	if (!err && plan->grouped) {
 		struct dcr_bexpr *id = dcr_query_new_expr(p->q, DCR_BE_COLUMN, t0->columns[id0].type, 0);
+		size_t same = bq->agg_count;
 
-		if (!id) {
+		/* the analyst's own COUNT(DISTINCT <that id>), when there is one,
+		 * is the same exact count: shown again, not computed again (the
+		 * selection still draws its own noise) */
+		for (size_t a = 0; a < bq->agg_count && same == bq->agg_count; a++) {
+			const struct dcr_bexpr *g = bq->aggs[a];
+
+			if (g->agg == DCR_AGG_FN_COUNT && g->distinct && g->arg_count == 1 &&
+			    g->args[0]->kind == DCR_BE_COLUMN && g->args[0]->rel == 0 &&
+			    g->args[0]->column == (size_t)id0)
+				same = a;
+		}
+		if (same < bq->agg_count) {
+			plan->select_sensitivity = cap;
+			plan->select_l2 = sqrt(cap);
+			err = add_hidden(p, same, DCR_TYPE_INT, "dp_ids", &plan->select_column);
+			plan->measurements++;
+		} else if (!id) {
 			err = nomem(p);
 		} else {
 			id->rel = 0;
