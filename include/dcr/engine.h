@@ -269,7 +269,8 @@ struct dcr_exec_cap {
 	size_t rel;
 	size_t column;
 	uint64_t max_rows;                         /* >= 1 */
-	void (*random)(void *ctx, void *buf, size_t n);  /* uniform random bytes */
+	void (*random)(void *ctx, void *buf, size_t n);  /* uniform random bytes;
+	                                            * called from several threads */
 	void *random_ctx;
 };
 

@@ -20,9 +20,10 @@ void cap_tuples_free(struct cap_tuples *t);
 /* Joins the parts (freeing them) into *out and keeps, per distinct value of
  * table's column cap->column at the tuples' rows of relation cap->rel, at
  * most cap->max_rows tuples chosen uniformly at random; tuples whose key is
- * NULL go too. *out_dropped counts what went. On error *out is empty. */
+ * NULL go too, in parallel on pool (cap->random is called from several
+ * threads). *out_dropped counts what went. On error *out is empty. */
 enum dcr_err cap_select(const struct dcr_exec_cap *cap, const struct dcr_table *table,
-                        struct cap_tuples *parts, size_t nparts, struct cap_tuples *out,
-                        uint64_t *out_dropped) DCR_WUR;
+                        struct pool *pool, struct cap_tuples *parts, size_t nparts,
+                        struct cap_tuples *out, uint64_t *out_dropped) DCR_WUR;
 
 #endif

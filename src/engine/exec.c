@@ -527,8 +527,8 @@ enum dcr_err exec_query(struct dcr_query *q, const struct dcr_exec_options *opts
 			parts_t[i] = r.w[i].tuples;
 			memset(&r.w[i].tuples, 0, sizeof(r.w[i].tuples));
 		}
-		err = cap_select(r.cap, bq->rels[r.cap->rel].table, parts_t, r.workers, &r.kept,
-		                 &dropped);
+		err = cap_select(r.cap, bq->rels[r.cap->rel].table, pool, parts_t, r.workers,
+		                 &r.kept, &dropped);
 		for (unsigned i = 0; i < r.workers; i++)
 			cap_tuples_free(&parts_t[i]);
 		free(parts_t);

@@ -24,9 +24,9 @@ static void det_fill(void *ctx, void *buf, size_t n)
 	struct det *d = ctx;
 	uint8_t *p = buf;
 
-	d->calls++;
+	__atomic_fetch_add(&d->calls, 1, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t z = (d->x += 0x9e3779b97f4a7c15ull);
+		uint64_t z = __atomic_add_fetch(&d->x, 0x9e3779b97f4a7c15ull, __ATOMIC_RELAXED);
 
 		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -36,7 +36,7 @@ static void det_fill(void *ctx, void *buf, size_t n)
 
 static void zero_fill(void *ctx, void *buf, size_t n)
 {
-	(*(unsigned *)ctx)++;
+	__atomic_fetch_add((unsigned *)ctx, 1, __ATOMIC_RELAXED);
 	memset(buf, 0, n);
 }
 
