@@ -12,7 +12,7 @@ trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXI
 for p in news acme; do
 	run 0 "$DCR" keygen --out "$T/$p"
 done
-# budget 1.0, 0.1 per query by default: ten queries
+# budget 1.0, 0.125 per query by default (binary fractions: exact sums below)
 cat >"$T/contract.json" <<EOF
 {
   "dcr_contract": 1,
@@ -37,7 +37,7 @@ cat >"$T/contract.json" <<EOF
     "min_distinct_ids": 5,
     "joins": [["impressions.email", "purchases.email"]],
     "aggregates": ["count", "count_distinct", "sum", "avg", "max"],
-    "dp": {"epsilon_per_analyst": 1.0, "epsilon_per_query": 0.1, "delta": 1e-6,
+    "dp": {"epsilon_per_analyst": 1.0, "epsilon_per_query": 0.125, "delta": 1e-6,
            "max_rows_per_id": 2}
   },
   "tee": {"accept": ["sim"]}
@@ -87,7 +87,7 @@ run 0 "$DCR" budget --key "$T/acme.key"
 has out "1"
 
 # -- a noisy answer: keys exact, values near the truth, no islands -----------------
-run 0 q --ci --receipt "$T/r1.txt" --epsilon 0.3 \
+run 0 q --ci --receipt "$T/r1.txt" --epsilon 0.25 \
 	"SELECT region, COUNT(*) AS n, COUNT(DISTINCT email) AS people, SUM(views) AS v
 	 FROM impressions GROUP BY region ORDER BY region"
 hasnt out "islands"
@@ -97,13 +97,13 @@ head -1 "$T/out" | grep -qx 'region,n,n_ci95,people,people_ci95,v,v_ci95' ||
 awk -F, 'NR == 2 && $1 == "north" { if ($2 < 3700 || $2 > 4300) exit 1; next }
          NR == 3 && $1 == "south" { if ($2 < 700 || $2 > 1300 || $4 < 700 || $4 > 1300) exit 1; next }
          NR > 3 { exit 1 }' "$T/out" || fail "noisy answer far from the truth: $(cat "$T/out")"
-has "$T/r1.txt" "epsilon: 0.29999999999999999"
+has "$T/r1.txt" "epsilon: 0.25"
 has "$T/r1.txt" "noise: column=1 mechanism=discrete-laplace"
 has "$T/r1.txt" "selection: mechanism=discrete-laplace"
 # the same query twice gives other noise
-run 0 q --epsilon 0.2 "SELECT COUNT(DISTINCT email) AS people FROM impressions"
+run 0 q "SELECT COUNT(DISTINCT email) AS people FROM impressions"
 a=$(tail -1 "$T/out")
-run 0 q --epsilon 0.2 "SELECT COUNT(DISTINCT email) AS people FROM impressions"
+run 0 q "SELECT COUNT(DISTINCT email) AS people FROM impressions"
 b=$(tail -1 "$T/out")
 [ "$a" != "$b" ] || [ "$a" != 3001 ] || fail "no noise: $a and $b"
 
@@ -117,27 +117,27 @@ refused "differential privacy" "SELECT region, COUNT(*) AS n FROM impressions GR
 refused "differential privacy" "SELECT MAX(views) FROM impressions"
 refused "id columns" "SELECT email, COUNT(*) FROM impressions GROUP BY email"
 run 0 "$DCR" budget --key "$T/acme.key"
-has out "0.7"                          # 1.0 - 0.3, refusals free
-run 4 q --epsilon 0.8 "SELECT COUNT(*) AS n FROM impressions"
+has out "0.5"                          # 0.25 + 2 x 0.125 spent, refusals free
+run 4 q --epsilon 0.75 "SELECT COUNT(*) AS n FROM impressions"
 has err "rule 'privacy budget'"
-has err "0.3"                          # what is left... of 1
+has err "acme has 0.5 of its epsilon budget of 1 left; this query asks for 0.75"
 
 # -- a crash after the debit, before the answer: the spend survives -----------------
 kill -TERM "$PID"
 wait "$PID" || fail "dcr serve did not stop cleanly"
 DCR_FAULT=after-debit serve
-run 1 q --epsilon 0.1 "SELECT COUNT(*) AS n FROM impressions"
+run 1 q --epsilon 0.1875 "SELECT COUNT(*) AS n FROM impressions"
 wait "$PID" 2>/dev/null
 kill -0 "$PID" 2>/dev/null && fail "the fault did not stop the clean room"
 serve
 run 0 "$DCR" budget --key "$T/acme.key"
-has out "0.2"
+has out "0.3125"                       # 1 - 0.6875: the crashed query's spend stayed
 run 0 "$DCR" audit --key "$T/news.key"
 has out "debit"
 
-# -- 20 concurrent queries with budget for 2: exactly 2 answers -------------------------
+# -- 20 concurrent queries with budget for 10: exactly 10 answers ----------------------
 for i in $(seq 20); do
-	q --epsilon 0.1 "SELECT COUNT(*) AS n FROM impressions" >"$T/c$i.out" 2>"$T/c$i.err" &
+	q --epsilon 0.03125 "SELECT COUNT(*) AS n FROM impressions" >"$T/c$i.out" 2>"$T/c$i.err" &
 	CP[$i]=$!
 done
 ok=0 refused=0
@@ -146,7 +146,7 @@ for i in $(seq 20); do
 		rc=$?; [ "$rc" = 4 ] && grep -q "privacy budget" "$T/c$i.err" && refused=$((refused + 1))
 	fi
 done
-[ "$ok" = 2 ] && [ "$refused" = 18 ] || fail "concurrent: $ok answered, $refused refused"
+[ "$ok" = 10 ] && [ "$refused" = 10 ] || fail "concurrent: $ok answered, $refused refused"
 checks=$((checks + 1))
 run 0 "$DCR" budget --key "$T/acme.key"
 has out "remaining"
