@@ -294,6 +294,8 @@ enum dcr_err privacy_dp_plan(struct privacy *p, double epsilon, struct dcr_dp_pl
 			plan->measurements++;
 		}
 	}
+	if (!err && !plan->measurements)
+		err = privacy_refuse(p->msg, DP_RULE, "the query asks for no aggregate");
 	if (err) {
 		dcr_dp_plan_free(plan);
 		return err;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dcr/contract.h"
+#include "dcr/noise.h"
 #include "dcr/engine.h"
 #include "dcr/privacy.h"
 
@@ -48,7 +49,7 @@ struct world {
 	struct dcr_catalog cat;
 };
 
-static struct dcr_contract *contract;
+static struct dcr_contract *contract, *dp_contract;
 static struct world few, many; /* ids 1..2 (under k) and 1..12 */
 
 static uint64_t next(uint64_t *x)
@@ -150,6 +151,22 @@ static void setup(void)
 	snprintf(text, sizeof(text), contract_fmt, line);
 	if (dcr_contract_parse(text, strlen(text), NOW, 0, &contract, &msg) != DCR_OK)
 		abort();
+	/* the same contract with differential privacy */
+	{
+		char dp_text[sizeof(text) + 256];
+		const char *at = strstr(text, "\"min_distinct_ids\"");
+		int n;
+
+		if (!at)
+			abort();
+		n = snprintf(dp_text, sizeof(dp_text),
+		             "%.*s\"dp\": {\"epsilon_per_analyst\": 10, \"epsilon_per_query\": 1, "
+		             "\"delta\": 1e-6, \"max_rows_per_id\": 2}, %s",
+		             (int)(at - text), text, at);
+		if (n <= 0 || (size_t)n >= sizeof(dp_text) ||
+		    dcr_contract_parse(dp_text, (size_t)n, NOW, 0, &dp_contract, &msg) != DCR_OK)
+			abort();
+	}
 	make_world(&few, 2);
 	make_world(&many, 12);
 }
@@ -180,6 +197,52 @@ static enum dcr_err check_and_run(const struct world *w, const char *sql, size_t
 	return err;
 }
 
+static void zero_bytes(void *ctx, void *buf, size_t n)
+{
+	(void)ctx;
+	memset(buf, 0x5a, n);
+}
+
+/* The DP path: planned, run with the cap, noised (a fixed test source of
+ * randomness: only the invariants matter here). Whatever is released has
+ * only the analyst's output columns. */
+static enum dcr_err check_dp(const struct world *w, const char *sql, size_t len)
+{
+	struct dcr_exec_options opts = {.threads = 1, .max_memory = (size_t)64 << 20};
+	struct dcr_rng_seeded seeded;
+	struct dcr_rng rng;
+	struct dcr_query *q = NULL;
+	struct dcr_dp_plan *plan = NULL;
+	struct dcr_table *result = NULL;
+	struct dcr_msg msg = {{0}};
+	struct dcr_buf lines;
+	enum dcr_err err;
+
+	if (dcr_query_prepare(&w->cat, sql, len, &q, &msg) != DCR_OK)
+		return DCR_ERR_SQL;
+	err = dcr_privacy_check_dp(dp_contract, &dp_contract->parties[0], NULL, 1.0, q, &plan,
+	                           &msg);
+	if (err == DCR_ERR_REFUSED && strncmp(msg.text, "rule '", 6))
+		abort();
+	if (err == DCR_OK) {
+		struct dcr_exec_cap cap = {.rel = plan->cap_rel, .column = plan->cap_column,
+		                           .max_rows = plan->cap, .random = zero_bytes};
+
+		opts.cap = &cap;
+		dcr_buf_init(&lines, 1 << 16);
+		dcr_rng_seeded_init(&seeded, 1, &rng);
+		if (dcr_query_run(q, &opts, &result, NULL, &msg) == DCR_OK &&
+		    dcr_privacy_add_noise(plan, result, &rng, &lines, &msg) == DCR_OK &&
+		    result->column_count != plan->col_count)
+			abort(); /* a hidden column left */
+		dcr_table_free(result);
+		dcr_buf_free(&lines);
+	}
+	dcr_dp_plan_free(plan);
+	dcr_query_free(q);
+	return err;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t rows_few, rows_many;
@@ -195,5 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* the rules looked at the data */
 	if (rows_few != 0)
 		abort(); /* a row from fewer than k people left the clean room */
+	if (check_dp(&few, (const char *)data, size) != check_dp(&many, (const char *)data, size))
+		abort(); /* the DP rules looked at the data */
 	return 0;
 }
