@@ -125,6 +125,31 @@ int64_t cli_now(void)
 	return (int64_t)time(NULL);
 }
 
+/* dcr VERSION, the commit, and the SHA-256 of this very binary: what a
+ * reproducible build of that commit must give (docs/DEPLOY.md). */
+static int print_version(void)
+{
+	struct dcr_sha256_ctx h;
+	uint8_t buf[65536], sum[DCR_SHA256_SIZE];
+	char hex[2 * DCR_SHA256_SIZE + 1];
+	FILE *f = fopen("/proc/self/exe", "rb");
+	size_t n;
+
+	printf("dcr %s\ncommit %s\n", DCR_VERSION, DCR_COMMIT);
+	if (!f) {
+		printf("sha256 unknown (cannot read /proc/self/exe)\n");
+		return EXIT_OK;
+	}
+	dcr_sha256_init(&h);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		dcr_sha256_update(&h, buf, n);
+	fclose(f);
+	dcr_sha256_final(&h, sum);
+	dcr_hex_encode(hex, sum, sizeof(sum));
+	printf("sha256 %s\n", hex);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *cmd;
@@ -135,10 +160,8 @@ int main(int argc, char **argv)
 		print_help(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("dcr %s\n", DCR_VERSION);
-		return EXIT_OK;
-	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))
+		return print_version();
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		if (argc > 2 && argv[1][0] != '-') {
 			cmd = find_command(argv[2]);
