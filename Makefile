@@ -5,10 +5,12 @@
 #   make check    every test (ASan + UBSan build)
 #   make fuzz     the libFuzzer harnesses; make fuzz-run FUZZ_SECONDS=60 runs them
 #   make deps     install missing Debian packages (as root), or say which
+#   make measure  what a contract pins for this release (tee.measurements)
+#   make sgx CONTRACT=FILE   the Gramine manifest, signed, and its MRENCLAVE
 FUZZ_SECONDS ?= 60
 FUZZERS = fuzz_contract fuzz_pubkey fuzz_envelope fuzz_evidence fuzz_sql fuzz_csv fuzz_dcap_collateral fuzz_ratls fuzz_snp_certtable fuzz_noise
 
-.PHONY: all deps release dev check demo fuzz fuzz-run clean
+.PHONY: all deps release dev check demo fuzz fuzz-run clean measure sgx
 
 all: release
 
@@ -28,6 +30,12 @@ check: dev
 
 demo: release
 	@./build/release/dcr demo
+
+measure: release
+	@sh scripts/measure.sh
+
+sgx: release
+	@sh scripts/sgx.sh "$(CONTRACT)"
 
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
