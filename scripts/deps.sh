@@ -5,12 +5,13 @@
 # the exact command to run and fails, so nothing half-works. (python3 is
 # for the integration tests' independent checks; swtpm, swtpm-tools and
 # tpm2-tools give the azure-vtpm test a software TPM to run against;
-# systemd, git, curl and python3-yaml are for the deployment recipes test.)
+# systemd, git, curl, python3-yaml and cloud-init are for the deployment
+# recipes test.)
 set -eu
 
 PKGS="gcc libc6-dev make cmake ninja-build pkg-config clang libclang-rt-14-dev
 libsodium-dev libssl-dev libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-libcmocka-dev libtss2-dev python3 python3-yaml swtpm swtpm-tools tpm2-tools systemd git curl"
+libcmocka-dev libtss2-dev python3 python3-yaml swtpm swtpm-tools tpm2-tools systemd git curl cloud-init"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "deps: this is not a Debian/Ubuntu system; install the equivalents of:" >&2

@@ -68,9 +68,9 @@ cmds = [" ".join(c) for c in ci["runcmd"]]
 assert any("build-release.sh" in c for c in cmds) and any("enable --now dcr" in c for c in cmds)
 print("compose and cloud-init: ok")
 PY
-if command -v cloud-init >/dev/null; then
-	run 0 cloud-init schema --config-file "$D/azure/cloud-init.yaml"
-fi
+command -v cloud-init >/dev/null || fail "cloud-init is missing (scripts/deps.sh installs it)"
+run 0 cloud-init schema --config-file "$D/azure/cloud-init.yaml"
+has out "Valid cloud-config"
 run 0 sh -n "$D/azure/create-vm.sh"
 run 0 sh -n "$DCR_SRCDIR/scripts/sgx.sh"
 # make sgx without Gramine says what to do
