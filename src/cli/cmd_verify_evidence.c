@@ -24,7 +24,9 @@ const char cmd_verify_evidence_usage[] =
 	"and prints what it proves: the TEE kind, whether it is debuggable, when it was\n"
 	"made, its measurements and its report data.\n"
 	"\n"
-	"  --tee KIND        sim, sgx, tdx, snp or azure-vtpm; default: recognise FILE's\n"
+	"  --tee KIND        auto (default: recognise FILE's format), sim, sgx, tdx,\n"
+	"                    snp, azure-vtpm, or ratls; name the kind to see why a file is\n"
+	"                    refused as that kind\n"
 	"                    format. Name the kind to see why a file is refused.\n"
 	"                    ratls: FILE is an RA-TLS certificate (PEM or DER) whose\n"
 	"                    SGX/TDX quote is verified and bound to its public key\n"
@@ -229,7 +231,13 @@ static int print_json(const struct dcr_attest_claims *cl, const struct expect *e
 	for (size_t i = 0; i < cl->measurement_count; i++) {
 		dcr_hex_encode(hex, cl->measurements[i].value, cl->measurements[i].size);
 		json_object_set_new(ms, cl->measurements[i].name, json_string(hex));
+		/* also at the top level, as per kind fields (docs/ATTESTATION.md) */
+		if (!json_object_get(root, cl->measurements[i].name))
+			json_object_set_new(root, cl->measurements[i].name, json_string(hex));
 	}
+	for (size_t i = 0; i < cl->info_count; i++)
+		if (!json_object_get(root, cl->info[i].name))
+			json_object_set_new(root, cl->info[i].name, json_string(cl->info[i].value));
 	json_object_set(root, "measurements", ms);
 	for (size_t i = 0; i < count; i++)
 		json_object_set_new(es, ex[i].key, json_boolean(ex[i].ok));
@@ -329,6 +337,15 @@ static int verify_exit(enum dcr_err err)
 static void print_json_failure(const char *tee, const char *error)
 {
 	json_t *root = json_pack("{s:s, s:b, s:s}", "tee", tee, "verified", 0, "error", error);
+	const char *step = strstr(error, "step ");
+
+	/* "snp: step 6 (signature): ...": the step, as its number and name */
+	if (root && step) {
+		const char *end = strchr(step, ')');
+
+		if (end && end - step < 80)
+			json_object_set_new(root, "step", json_stringn(step + 5, (size_t)(end - step - 4)));
+	}
 	char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 
 	if (text)
@@ -403,7 +420,8 @@ int cmd_verify_evidence(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":t:v:c:a:e:j", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			tee_name = optarg;
+			/* auto: recognise the format, as without --tee */
+			tee_name = strcmp(optarg, "auto") ? optarg : NULL;
 			break;
 		case 'v':
 			vcek_path = optarg;

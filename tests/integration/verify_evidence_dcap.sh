@@ -199,6 +199,23 @@ PY
 	expect_in ratls_bad_key err "--expect mrtd: sgx evidence has no such value"
 fi
 
+# --tee auto, and --json's per-kind fields at the top level (issue: every
+# field a relying party reads, as far as parsing got)
+run auto 0 verify-evidence "$TDX4" --tee auto --at 2025-07-01T00:00:00Z --json
+expect_in auto out '"mrtd": "6363b8043668a3ad953278e10389574d326c6749fb78aa810ecd9336923db86f22fc00b8dcd404bc10d5e119d7215cbb"'
+expect_in auto out '"rtmr1": "2c700b8ba9b85783f8be9fb9443647bdc0bb3c50747f06297cc6538c25a5f589c4b56d035c59107c6bc5800db2cacb61"'
+expect_in auto out '"mrseam": "2fd279c16164a93dd5bf373d834328d46008c2b693af9ebb865b08b2ced320c9a89b4869a9fab60fbe9d0c5a5363c656"'
+expect_in auto out '"td_attributes": "0000004000000000"'
+run sgxjson 0 verify-evidence "$SGX" --at 2025-07-01T00:00:00Z --collateral "$COLL" --json
+expect_in sgxjson out '"mrenclave": "33d8736db756ed4997e04ba358d27833188f1932ff7b1d156904d3f560452fbb"'
+expect_in sgxjson out '"isv_prod_id": "0"'
+expect_in sgxjson out '"isv_svn": "0"'
+expect_in sgxjson out '"tcb_status": "ConfigurationAndSWHardeningNeeded"'
+head -c 1000 "$SGX" >"$TMP/cut.dat"
+run cutjson 3 verify-evidence "$TMP/cut.dat" --tee sgx --json
+expect_in cutjson out '"verified": false'
+expect_in cutjson out '"step": "1 ('
+
 if [ "$failures" != 0 ]; then
 	echo "verify_evidence_dcap: $failures failure(s)" >&2
 	exit 1

@@ -54,6 +54,16 @@ enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
 	out->measurements[1].size = 32;
 	out->measurement_count = 2;
 	out->debug = (body[DCAP_RB_ATTRIBUTES] & 0x02) != 0; /* ATTRIBUTES.DEBUG */
+	attest_info_add(out, "isv_prod_id", "%u",
+	                (unsigned)(body[DCAP_RB_ISVPRODID] | body[DCAP_RB_ISVPRODID + 1] << 8));
+	attest_info_add(out, "isv_svn", "%u",
+	                (unsigned)(body[DCAP_RB_ISVSVN] | body[DCAP_RB_ISVSVN + 1] << 8));
+	{
+		char hex[33];
+
+		dcr_hex_encode(hex, body + DCAP_RB_ATTRIBUTES, 16);
+		attest_info_add(out, "attributes", "%s", hex);
+	}
 	return DCR_OK;
 fail:
 	memset(out, 0, sizeof(*out));

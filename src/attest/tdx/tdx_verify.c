@@ -62,6 +62,14 @@ enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
 		measurement(out, rtmr[i], body + DCAP_TD_RTMR0 + 48 * i);
 	measurement(out, "mrconfigid", body + DCAP_TD_MRCONFIGID);
 	out->debug = (body[DCAP_TD_TD_ATTRIBUTES] & 0x01) != 0; /* TD_ATTRIBUTES.DEBUG */
+	{
+		char hex[97];
+
+		dcr_hex_encode(hex, body + DCAP_TD_MRSEAM, 48);
+		attest_info_add(out, "mrseam", "%s", hex);
+		dcr_hex_encode(hex, body + DCAP_TD_TD_ATTRIBUTES, 8);
+		attest_info_add(out, "td_attributes", "%s", hex);
+	}
 	return DCR_OK;
 fail:
 	memset(out, 0, sizeof(*out));
