@@ -170,6 +170,14 @@ struct dcr_query_answer {
 	bool with_ci;                      /* set before formatting: add <col>_ci95 columns */
 };
 
+/* Inputs for verifying the room's evidence (each may be NULL): the SNP
+ * chip's VCEK (DER) and DCAP collateral JSON (docs/ATTESTATION.md); fetch:
+ * an SNP report that carries no VCEK gets one from AMD KDS ($DCR_KDS_URL),
+ * cached under $XDG_CACHE_HOME/dcr. Call before dcr_client_attest. */
+enum dcr_err dcr_client_set_evidence_inputs(struct dcr_client *cl, const char *vcek_path,
+                                            const char *collateral_path, bool fetch,
+                                            struct dcr_msg *msg) DCR_WUR;
+
 /* Differential privacy: the epsilon the next queries ask to spend (0: the
  * contract's epsilon_per_query). */
 void dcr_client_set_epsilon(struct dcr_client *cl, double epsilon);

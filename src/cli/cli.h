@@ -79,6 +79,8 @@ struct cli_client {
 	const char *server;                /* from --server or DCR_SERVER */
 	const char *contract_path;
 	const char *key_path;
+	const char *vcek_path;             /* --vcek or DCR_VCEK */
+	const char *collateral_path;       /* --collateral or DCR_COLLATERAL */
 	struct dcr_contract *contract;
 	struct dcr_seckey *key;
 	struct dcr_client *client;

@@ -17,6 +17,8 @@ int cli_client_args(const char *cmd, bool need_key, struct cli_client *cc)
 	cc->server = cli_or_env(cc->server, "DCR_SERVER");
 	cc->contract_path = cli_or_env(cc->contract_path, "DCR_CONTRACT");
 	cc->key_path = cli_or_env(cc->key_path, "DCR_KEY");
+	cc->vcek_path = cli_or_env(cc->vcek_path, "DCR_VCEK");
+	cc->collateral_path = cli_or_env(cc->collateral_path, "DCR_COLLATERAL");
 	if (!cc->server)
 		return cli_usage_error(cmd, "--server URL is required (or set DCR_SERVER)");
 	if (!cc->contract_path)
@@ -84,6 +86,14 @@ int cli_client_attest(struct cli_client *cc, struct dcr_room *out)
 		if (err == DCR_ERR_VERIFY)
 			dcr_msg_prefix(&msg, "%s: ", cc->key_path);
 		return cli_fail(err, &msg);
+	}
+	{
+		const char *off = getenv("DCR_OFFLINE");
+
+		err = dcr_client_set_evidence_inputs(cc->client, cc->vcek_path, cc->collateral_path,
+		                                     !(off && *off && strcmp(off, "0")), &msg);
+		if (err)
+			return cli_fail(err, &msg);
 	}
 	err = dcr_client_attest(cc->client, &room, &msg);
 	if (err) {

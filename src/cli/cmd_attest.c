@@ -10,7 +10,7 @@
 #include "dcr/client.h"
 
 const char cmd_attest_usage[] =
-	"usage: dcr attest --server URL --contract FILE\n"
+	"usage: dcr attest --server URL --contract FILE [--vcek F] [--collateral F]\n"
 	"\n"
 	"Verifies the clean room at URL before you trust it with anything: fetches its\n"
 	"attestation evidence (GET /v1/attestation) and checks, against your own copy\n"
@@ -25,6 +25,11 @@ const char cmd_attest_usage[] =
 	"\n"
 	"  --server URL      the clean room, e.g. http://127.0.0.1:8080 (or DCR_SERVER)\n"
 	"  --contract FILE   the signed contract (or DCR_CONTRACT)\n"
+	"  --vcek F          SNP: the chip's VCEK (DER) when the evidence has none (or\n"
+	"                    DCR_VCEK); without it dcr asks AMD KDS and caches the answer\n"
+	"                    (DCR_OFFLINE=1: never)\n"
+	"  --collateral F    SGX/TDX: DCAP collateral JSON for the TCB status (or\n"
+	"                    DCR_COLLATERAL)\n"
 	"\n"
 	"A clean room on the simulated TEE (sim) is reported as SIMULATED: it protects\n"
 	"nothing, and is accepted only when the contract's tee.accept lists sim.\n"
@@ -80,6 +85,8 @@ int cmd_attest(int argc, char **argv)
 	static const struct option opts[] = {
 		{"server", required_argument, NULL, 's'},
 		{"contract", required_argument, NULL, 'c'},
+		{"vcek", required_argument, NULL, 'v'},
+		{"collateral", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
 	struct cli_client cc = {0};
@@ -91,6 +98,8 @@ int cmd_attest(int argc, char **argv)
 		switch (c) {
 		case 's': cc.server = optarg; break;
 		case 'c': cc.contract_path = optarg; break;
+		case 'v': cc.vcek_path = optarg; break;
+		case 'l': cc.collateral_path = optarg; break;
 		default: return cli_bad_option("attest", c, argv);
 		}
 	}

@@ -21,7 +21,8 @@
 /* ---- attestation ------------------------------------------------------------ */
 
 enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *json,
-                                      size_t len, struct dcr_room *out, struct dcr_msg *msg)
+                                      size_t len, const struct dcr_attest_verify_opts *opts,
+                                      bool fetch, struct dcr_room *out, struct dcr_msg *msg)
 {
 	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *tee = json_string_value(json_object_get(j, "tee"));
@@ -33,6 +34,8 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 	size_t ev_size = 0;
 	enum dcr_tee kind;
 	struct dcr_room room;
+	struct dcr_buf vcek = {0};
+	struct dcr_attest_verify_opts with;
 	enum dcr_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -81,16 +84,48 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 		               "over %u bytes)", DCR_EVIDENCE_MAX_SIZE);
 		goto out;
 	}
-	err = dcr_client_check_evidence(c, kind, evidence, ev_size, &room.key, NULL, &room.claims,
+	if (kind == DCR_TEE_SNP && ev_size == 1184 && fetch && !(opts && opts->vcek)) {
+		/* a bare report: its VCEK from AMD (checked like any other) */
+		dcr_buf_init(&vcek, 64u * 1024);
+		if ((err = client_vcek_fetch(evidence, ev_size, &vcek, msg)))
+			goto out;
+		memset(&with, 0, sizeof(with));
+		if (opts)
+			with = *opts;
+		with.vcek = vcek.data;
+		with.vcek_size = vcek.size;
+		opts = &with;
+	}
+	err = dcr_client_check_evidence(c, kind, evidence, ev_size, &room.key, opts, &room.claims,
 	                                msg);
 	if (err)
 		goto out;
 	room.tee = kind;
 	*out = room;
 out:
+	dcr_buf_free(&vcek);
 	free(evidence);
 	json_decref(j);
 	return err;
+}
+
+enum dcr_err dcr_client_set_evidence_inputs(struct dcr_client *cl, const char *vcek_path,
+                                            const char *collateral_path, bool fetch,
+                                            struct dcr_msg *msg)
+{
+	enum dcr_err err;
+
+	dcr_buf_free(&cl->vcek);
+	dcr_buf_free(&cl->collateral);
+	dcr_buf_init(&cl->vcek, 64u * 1024);
+	dcr_buf_init(&cl->collateral, 4u << 20);
+	cl->fetch = fetch;
+	/* dcr_file_read starts each buffer afresh */
+	if (vcek_path && (err = dcr_file_read(vcek_path, 64u * 1024, &cl->vcek, msg)))
+		return err;
+	if (collateral_path && (err = dcr_file_read(collateral_path, 4u << 20, &cl->collateral, msg)))
+		return err;
+	return DCR_OK;
 }
 
 enum dcr_err dcr_client_attest(struct dcr_client *cl, struct dcr_room *out, struct dcr_msg *msg)
@@ -106,9 +141,16 @@ enum dcr_err dcr_client_attest(struct dcr_client *cl, struct dcr_room *out, stru
 	err = client_http(cl, &rq, &ans, msg);
 	if (!err && ans.status != 200)
 		err = client_answer_error(&ans, "attestation", false, msg);
-	if (!err)
+	if (!err) {
+		struct dcr_attest_verify_opts o = {0};
+
+		o.vcek = cl->vcek.size ? cl->vcek.data : NULL;
+		o.vcek_size = cl->vcek.size;
+		o.collateral = cl->collateral.size ? cl->collateral.data : NULL;
+		o.collateral_size = cl->collateral.size;
 		err = client_attestation_check(cl->contract, (const char *)ans.body.data,
-		                               ans.body.size, &room, msg);
+		                               ans.body.size, &o, cl->fetch, &room, msg);
+	}
 	dcr_buf_free(&ans.body);
 	if (err)
 		return err;

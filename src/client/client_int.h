@@ -19,6 +19,9 @@ struct dcr_client {
 	long connect_timeout, idle_timeout;
 	bool attested;                     /* room is trusted */
 	double epsilon;                    /* DP: asked for per query; 0: the default */
+	struct dcr_buf vcek;               /* SNP: the VCEK to verify with (empty: none) */
+	struct dcr_buf collateral;         /* SGX/TDX: DCAP collateral JSON (empty: none) */
+	bool fetch;                        /* SNP: ask AMD KDS when the evidence lacks a VCEK */
 	struct dcr_room room;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -68,8 +71,16 @@ enum dcr_err client_open_answer(struct dcr_client *cl, const struct client_answe
                                 const char *what, void **out, struct dcr_msg *msg) DCR_WUR;
 
 /* Parsers of the room's answers, apart from HTTP for the tests. */
+/* SNP: the VCEK for report (from the cache, else AMD KDS at $DCR_KDS_URL),
+ * into out. DCR_ERR_IO (network), DCR_ERR_NOT_FOUND (no VCEK there). */
+enum dcr_err client_vcek_fetch(const uint8_t *report, size_t size, struct dcr_buf *out,
+                               struct dcr_msg *msg) DCR_WUR;
+
+/* opts (may be NULL): VCEK and collateral for the verifier; fetch: an SNP
+ * report without a VCEK gets one from client_vcek_fetch. */
 enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *json,
-                                      size_t len, struct dcr_room *out,
+                                      size_t len, const struct dcr_attest_verify_opts *opts,
+                                      bool fetch, struct dcr_room *out,
                                       struct dcr_msg *msg) DCR_WUR;
 /* sql_run: the SQL text the receipt must name (the named query's). */
 enum dcr_err client_query_answer_parse(const struct dcr_contract *c, const struct dcr_room *room,

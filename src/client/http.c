@@ -149,6 +149,8 @@ void dcr_client_free(struct dcr_client *cl)
 		return;
 	if (cl->curl)
 		curl_easy_cleanup(cl->curl);
+	dcr_buf_free(&cl->vcek);
+	dcr_buf_free(&cl->collateral);
 	free(cl);
 }
 

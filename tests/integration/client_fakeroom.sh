@@ -78,6 +78,11 @@ has out "not pinned by the contract"
 has out "room key:       dcr-pub-1:"
 # the flags may come from the environment
 DCR_SERVER=$MAIN DCR_CONTRACT=c.json run 0 "$DCR" attest
+# evidence inputs: files that cannot be read stop before any request
+run 1 "$DCR" attest --server "$MAIN" --contract c.json --collateral "$T/no-such.json"
+has err "no-such.json"
+DCR_VCEK=$T/no-such.der run 1 "$DCR" attest --server "$MAIN" --contract c.json
+has err "no-such.der"
 
 # pinned measurement: the fake room's own binary (sim measures itself)
 mr=$(sha384sum "$ROOM" | cut -c1-96)

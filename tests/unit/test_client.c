@@ -9,6 +9,12 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -217,7 +223,7 @@ static void expect_attest(const char *json, enum dcr_err want, const char *needl
 	struct dcr_room r;
 	struct dcr_msg msg = {{0}};
 
-	assert_int_equal(client_attestation_check(contract, json, strlen(json), &r, &msg), want);
+	assert_int_equal(client_attestation_check(contract, json, strlen(json), NULL, false, &r, &msg), want);
 	if (needle)
 		tu_assert_msg(&msg, needle);
 	if (want) {
@@ -238,7 +244,7 @@ static void test_attestation(void **state)
 
 	(void)state;
 	dcr_log_set_level(DCR_LOG_ERROR); /* the sim warnings are expected */
-	assert_int_equal(client_attestation_check(contract, good, strlen(good), &r, &msg), DCR_OK);
+	assert_int_equal(client_attestation_check(contract, good, strlen(good), NULL, false, &r, &msg), DCR_OK);
 	assert_true(dcr_pubkey_equal(&r.key, &room_pk));
 	assert_int_equal(r.tee, DCR_TEE_SIM);
 	assert_true(r.claims.measurement_count > 0);
@@ -612,6 +618,115 @@ static void test_answer_errors(void **state)
 	dcr_buf_free(&ans.body);
 }
 
+/* ---- the VCEK from AMD KDS (a local stand-in), and the cache ------------------ */
+
+static bool read_testdata(const char *name, struct dcr_buf *out)
+{
+	const char *td = getenv("DCR_TESTDATA");
+	struct dcr_msg msg = {{0}};
+
+	dcr_buf_init(out, 1u << 20);
+	return td && dcr_file_read(tu_path(td, name), 1u << 20, out, &msg) == DCR_OK;
+}
+
+/* python3 -m http.server on a free loopback port, serving dir. */
+static pid_t serve_dir(const char *root, int *out_port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+	char port_text[16];
+	pid_t pid;
+
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(s);
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execlp("python3", "python3", "-m", "http.server", "--bind", "127.0.0.1",
+		       "--directory", root, port_text, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(c, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		close(c);
+		if (ok)
+			break;
+		usleep(25000);
+	}
+	*out_port = port;
+	return pid;
+}
+
+static void test_vcek_fetch(void **state)
+{
+	struct dcr_buf report, vcek, got;
+	char *tmp = tu_tmpdir(), path[4400], url[64], hwid[129];
+	struct dcr_msg msg = {{0}};
+	int port, status;
+	pid_t pid;
+
+	(void)state;
+	assert_true(read_testdata("snp_report_milan.bin", &report));
+	assert_true(read_testdata("snp_vcek_milan.der", &vcek));
+	/* the KDS layout: /vcek/v1/<product>/<hwid hex> */
+	dcr_hex_encode(hwid, report.data + 0x1A0, 64);
+	snprintf(path, sizeof(path), "%s/kds/vcek/v1/Milan", tmp);
+	{
+		char cmd[4500];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", path);
+		assert_int_equal(system(cmd), 0);
+	}
+	snprintf(path, sizeof(path), "%s/kds/vcek/v1/Milan/%s", tmp, hwid);
+	tu_write(path, vcek.data, vcek.size);
+	snprintf(path, sizeof(path), "%s/kds", tmp);
+	pid = serve_dir(path, &port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	setenv("DCR_KDS_URL", url, 1);
+	snprintf(path, sizeof(path), "%s/cache", tmp);
+	setenv("XDG_CACHE_HOME", path, 1);
+
+	dcr_buf_init(&got, 64u * 1024);
+	assert_int_equal(client_vcek_fetch(report.data, report.size, &got, &msg), DCR_OK);
+	assert_int_equal(got.size, vcek.size);
+	assert_memory_equal(got.data, vcek.data, vcek.size);
+	/* another chip: KDS has nothing for it */
+	report.data[0x1A0] ^= 1;
+	dcr_buf_reset(&got);
+	assert_int_equal(client_vcek_fetch(report.data, report.size, &got, &msg), DCR_ERR_NOT_FOUND);
+	tu_assert_msg(&msg, "AMD KDS has no VCEK for this chip and TCB (HTTP 404");
+	report.data[0x1A0] ^= 1;
+	/* the cache answers once the service is gone */
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	dcr_buf_reset(&got);
+	assert_int_equal(client_vcek_fetch(report.data, report.size, &got, &msg), DCR_OK);
+	assert_memory_equal(got.data, vcek.data, vcek.size);
+	/* no cache, no service: a network error */
+	snprintf(path, sizeof(path), "%s/cache2", tmp);
+	setenv("XDG_CACHE_HOME", path, 1);
+	dcr_buf_reset(&got);
+	assert_int_equal(client_vcek_fetch(report.data, report.size, &got, &msg), DCR_ERR_IO);
+	tu_assert_msg(&msg, "cannot fetch the VCEK from http://127.0.0.1:");
+	unsetenv("DCR_KDS_URL");
+	unsetenv("XDG_CACHE_HOME");
+	dcr_buf_free(&got);
+	dcr_buf_free(&report);
+	dcr_buf_free(&vcek);
+	tu_rmdir(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_answer_unreadable_result),
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_answer_errors),
+		cmocka_unit_test(test_vcek_fetch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
