@@ -67,6 +67,10 @@ struct dcr_attest_verify_opts {
 	size_t vcek_size;
 	const uint8_t *collateral;        /* SGX/TDX: collateral JSON, optional */
 	size_t collateral_size;
+	/* Optional: the fields parsed from the evidence before any signature
+	 * is checked, filled whether or not it verifies (sgx, tdx, snp) — for
+	 * showing how far a refused file got. NEVER appraise these. */
+	struct dcr_attest_claims *parsed;
 };
 
 /* One backend (curl's struct Curl_ssl pattern). Any function may be NULL

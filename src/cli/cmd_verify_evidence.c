@@ -334,11 +334,28 @@ static int verify_exit(enum dcr_err err)
 	return err == DCR_ERR_NOMEM || err == DCR_ERR_INTERNAL ? EXIT_ERROR : EXIT_VERIFY;
 }
 
-static void print_json_failure(const char *tee, const char *error)
+static void print_json_failure(const char *tee, const char *error,
+                               const struct dcr_attest_claims *parsed)
 {
 	json_t *root = json_pack("{s:s, s:b, s:s}", "tee", tee, "verified", 0, "error", error);
 	const char *step = strstr(error, "step ");
 
+	/* what was parsed before the failing step: shown, never trusted */
+	if (root && parsed) {
+		char hex[2 * DCR_REPORT_DATA_SIZE + 1];
+
+		dcr_hex_encode(hex, parsed->report_data, DCR_REPORT_DATA_SIZE);
+		json_object_set_new(root, "report_data", json_string(hex));
+		json_object_set_new(root, "debug", json_boolean(parsed->debug));
+		for (size_t i = 0; i < parsed->measurement_count; i++) {
+			dcr_hex_encode(hex, parsed->measurements[i].value, parsed->measurements[i].size);
+			json_object_set_new(root, parsed->measurements[i].name, json_string(hex));
+		}
+		for (size_t i = 0; i < parsed->info_count; i++)
+			if (!json_object_get(root, parsed->info[i].name))
+				json_object_set_new(root, parsed->info[i].name,
+				                    json_string(parsed->info[i].value));
+	}
 	/* "snp: step 6 (signature): ...": the step, as its number and name */
 	if (root && step) {
 		const char *end = strchr(step, ')');
@@ -409,6 +426,7 @@ int cmd_verify_evidence(int argc, char **argv)
 	unsigned ratls_exts = 0;
 	const struct dcr_attest_ops *ops = NULL;
 	struct dcr_attest_verify_opts vopts = {0};
+	struct dcr_attest_claims parsed = {0};  /* how far a refused file got (display) */
 	struct dcr_attest_claims claims;
 	struct dcr_buf evidence = {0}, vcek = {0}, coll = {0};
 	struct dcr_msg msg = {{0}};
@@ -500,7 +518,8 @@ int cmd_verify_evidence(int argc, char **argv)
 		                              &ratls_exts, &msg);
 		if (err) {
 			if (json)
-				print_json_failure("ratls", msg.text[0] ? msg.text : dcr_strerror(err));
+				print_json_failure("ratls", msg.text[0] ? msg.text : dcr_strerror(err),
+				                   NULL);
 			cli_fail(err, &msg);
 			rc = verify_exit(err);
 			goto out;
@@ -536,10 +555,13 @@ int cmd_verify_evidence(int argc, char **argv)
 		rc = inspect_hcl(&evidence, &vopts, ex, ex_count, json);
 		goto out;
 	}
+	vopts.parsed = &parsed;
 	err = ratls ? DCR_OK : ops->verify(evidence.data, evidence.size, &vopts, &claims, &msg);
+	vopts.parsed = NULL;
 	if (err) {
 		if (json)
-			print_json_failure(ops->name, msg.text[0] ? msg.text : dcr_strerror(err));
+			print_json_failure(ops->name, msg.text[0] ? msg.text : dcr_strerror(err),
+			                   parsed.measurement_count ? &parsed : NULL);
 		cli_fail(err, &msg);
 		rc = verify_exit(err);
 		goto out;

@@ -211,6 +211,11 @@ expect_in sgxjson out '"mrenclave": "33d8736db756ed4997e04ba358d27833188f1932ff7
 expect_in sgxjson out '"isv_prod_id": "0"'
 expect_in sgxjson out '"isv_svn": "0"'
 expect_in sgxjson out '"tcb_status": "ConfigurationAndSWHardeningNeeded"'
+# refused at step 5 (the PCK is not valid yet): the fields parsed so far are shown
+run early 3 verify-evidence "$TDX5" --at 2025-01-01T00:00:00Z --json
+expect_in early out '"verified": false'
+expect_in early out '"step": "5 (PCK chain)"'
+expect_in early out '"mrtd": "7348651a34b2d2d3462822e3a750ec6110125f36757c78480bbfc69cc0d21fb001a1ced3ee19747dda8f750c3bc8f876"'
 head -c 1000 "$SGX" >"$TMP/cut.dat"
 run cutjson 3 verify-evidence "$TMP/cut.dat" --tee sgx --json
 expect_in cutjson out '"verified": false'

@@ -156,11 +156,39 @@ static void test_ratls_mutations(void **state)
 	dcr_buf_free(&pem);
 }
 
+/* opts.parsed shows how far a refused file got, and nothing else changes:
+ * the claims of a failed verification stay empty, and appraisal of them
+ * refuses. */
+static void test_parsed_is_display_only(void **state)
+{
+	struct dcr_buf ev;
+	struct dcr_attest_claims claims, parsed;
+	struct dcr_attest_verify_opts o = {.at = 1735689600, .parsed = &parsed}; /* 2025-01-01 */
+	struct dcr_attest_policy policy = {.accept = DCR_TEE_BIT(DCR_TEE_TDX)};
+	struct dcr_msg msg = {{0}};
+	const struct dcr_attest_claims zero = {0};
+
+	(void)state;
+	dcr_buf_init(&ev, 4u << 20);
+	assert_true(load("tdx_quote_v5_sample.dat", &ev));
+	/* its PCK is not valid yet on 2025-01-01: step 5 fails */
+	assert_int_equal(dcr_attest_find(DCR_TEE_TDX)->verify(ev.data, ev.size, &o, &claims, &msg),
+	                 DCR_ERR_VERIFY);
+	tu_assert_msg(&msg, "step 5");
+	assert_memory_equal(&claims, &zero, sizeof(claims));
+	assert_int_equal(parsed.tee, DCR_TEE_TDX);
+	assert_non_null(dcr_attest_claims_find(&parsed, "mrtd"));
+	assert_int_equal(parsed.measurements[0].value[0], 0x73); /* MRTD 7348... */
+	assert_int_equal(dcr_attest_appraise(&claims, &policy, &msg), DCR_ERR_VERIFY);
+	dcr_buf_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_ratls_mutations),
+		cmocka_unit_test(test_parsed_is_display_only),
 	};
 
 	if (dcr_crypto_init() != DCR_OK)

@@ -20,13 +20,33 @@ bool attest_sgx_probe(const uint8_t *evidence, size_t size)
 	       evidence[5] == 0 && evidence[6] == 0 && evidence[7] == 0;
 }
 
+/* The enclave's identity from the report body, added to out. */
+static void sgx_identity(const uint8_t *body, struct dcr_attest_claims *out)
+{
+	char hex[33];
+
+	out->tee = DCR_TEE_SGX;
+	memcpy(out->report_data, body + DCAP_RB_REPORTDATA, DCR_REPORT_DATA_SIZE);
+	out->measurements[0].name = "mrenclave";
+	memcpy(out->measurements[0].value, body + DCAP_RB_MRENCLAVE, 32);
+	out->measurements[0].size = 32;
+	out->measurements[1].name = "mrsigner";
+	memcpy(out->measurements[1].value, body + DCAP_RB_MRSIGNER, 32);
+	out->measurements[1].size = 32;
+	out->measurement_count = 2;
+	out->debug = (body[DCAP_RB_ATTRIBUTES] & 0x02) != 0; /* ATTRIBUTES.DEBUG */
+	attest_info_add(out, "isv_prod_id", "%u", (unsigned)le16(body + DCAP_RB_ISVPRODID));
+	attest_info_add(out, "isv_svn", "%u", (unsigned)le16(body + DCAP_RB_ISVSVN));
+	dcr_hex_encode(hex, body + DCAP_RB_ATTRIBUTES, 16);
+	attest_info_add(out, "attributes", "%s", hex);
+}
+
 enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
                                const struct dcr_attest_verify_opts *opts,
                                struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
 	struct dcap_quote q;
 	struct dcap_pck_info pck;
-	const uint8_t *body;
 	enum dcr_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -39,31 +59,14 @@ enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
 		               "(use --tee tdx)");
 		goto fail;
 	}
+	if (opts && opts->parsed) {
+		memset(opts->parsed, 0, sizeof(*opts->parsed));
+		sgx_identity(q.body, opts->parsed);
+	}
 	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
 	if (err)
 		goto fail;
-
-	body = q.body;
-	out->tee = DCR_TEE_SGX;
-	memcpy(out->report_data, body + DCAP_RB_REPORTDATA, DCR_REPORT_DATA_SIZE);
-	out->measurements[0].name = "mrenclave";
-	memcpy(out->measurements[0].value, body + DCAP_RB_MRENCLAVE, 32);
-	out->measurements[0].size = 32;
-	out->measurements[1].name = "mrsigner";
-	memcpy(out->measurements[1].value, body + DCAP_RB_MRSIGNER, 32);
-	out->measurements[1].size = 32;
-	out->measurement_count = 2;
-	out->debug = (body[DCAP_RB_ATTRIBUTES] & 0x02) != 0; /* ATTRIBUTES.DEBUG */
-	attest_info_add(out, "isv_prod_id", "%u",
-	                (unsigned)(body[DCAP_RB_ISVPRODID] | body[DCAP_RB_ISVPRODID + 1] << 8));
-	attest_info_add(out, "isv_svn", "%u",
-	                (unsigned)(body[DCAP_RB_ISVSVN] | body[DCAP_RB_ISVSVN + 1] << 8));
-	{
-		char hex[33];
-
-		dcr_hex_encode(hex, body + DCAP_RB_ATTRIBUTES, 16);
-		attest_info_add(out, "attributes", "%s", hex);
-	}
+	sgx_identity(q.body, out);
 	return DCR_OK;
 fail:
 	memset(out, 0, sizeof(*out));

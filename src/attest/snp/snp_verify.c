@@ -475,6 +475,26 @@ out:
 
 /* ---- verification -------------------------------------------------------- */
 
+/* The report's fields as claims (before or after its signature is checked). */
+static void snp_claims(const uint8_t report[static SNP_REPORT_SIZE], struct dcr_attest_claims *out)
+{
+	struct dcr_attest_measurement *m;
+
+	memset(out, 0, sizeof(*out));
+	out->tee = DCR_TEE_SNP;
+	memcpy(out->report_data, report + SNP_OFF_REPORT_DATA, DCR_REPORT_DATA_SIZE);
+	m = &out->measurements[out->measurement_count++];
+	m->name = "measurement";
+	memcpy(m->value, report + SNP_OFF_MEASUREMENT, SNP_MEASUREMENT_SIZE);
+	m->size = SNP_MEASUREMENT_SIZE;
+	m = &out->measurements[out->measurement_count++];
+	m->name = "host_data";
+	memcpy(m->value, report + SNP_OFF_HOST_DATA, SNP_HOST_DATA_SIZE);
+	m->size = SNP_HOST_DATA_SIZE;
+	out->debug = (get_le64(report + SNP_OFF_POLICY) & SNP_POLICY_DEBUG) != 0;
+	attest_snp_report_info(report, out);
+}
+
 enum dcr_err attest_snp_verify_report(const uint8_t report[static SNP_REPORT_SIZE],
                                       const uint8_t *vcek_der, size_t vcek_size,
                                       const char *vcek_source,
@@ -482,10 +502,8 @@ enum dcr_err attest_snp_verify_report(const uint8_t report[static SNP_REPORT_SIZ
                                       struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
 	const struct snp_product *product = NULL;
-	struct dcr_attest_measurement *m;
 	char pname[64];
 	uint32_t version, algo;
-	uint64_t policy;
 	time_t when = at ? (time_t)at : time(NULL);
 	X509 *vcek = NULL;
 	EVP_PKEY *key;
@@ -546,19 +564,7 @@ enum dcr_err attest_snp_verify_report(const uint8_t report[static SNP_REPORT_SIZ
 	if (err)
 		goto out;
 
-	policy = get_le64(report + SNP_OFF_POLICY);
-	out->tee = DCR_TEE_SNP;
-	memcpy(out->report_data, report + SNP_OFF_REPORT_DATA, DCR_REPORT_DATA_SIZE);
-	m = &out->measurements[out->measurement_count++];
-	m->name = "measurement";
-	memcpy(m->value, report + SNP_OFF_MEASUREMENT, SNP_MEASUREMENT_SIZE);
-	m->size = SNP_MEASUREMENT_SIZE;
-	m = &out->measurements[out->measurement_count++];
-	m->name = "host_data";
-	memcpy(m->value, report + SNP_OFF_HOST_DATA, SNP_HOST_DATA_SIZE);
-	m->size = SNP_HOST_DATA_SIZE;
-	out->debug = (policy & SNP_POLICY_DEBUG) != 0;
-	attest_snp_report_info(report, out);
+	snp_claims(report, out);
 	attest_info_add(out, "product", "%s%s%s%s", product->name, pname[0] ? " (VCEK " : "",
 	                pname, pname[0] ? ")" : "");
 	attest_info_add(out, "vcek", "%s", vcek_source);
@@ -597,6 +603,8 @@ enum dcr_err attest_snp_verify(const uint8_t *evidence, size_t size,
 		vcek_size = opts->vcek_size;
 		source = "given by the verifier (--vcek)";
 	}
+	if (opts && opts->parsed)
+		snp_claims(evidence, opts->parsed);
 	return attest_snp_verify_report(evidence, vcek, vcek_size, source, NULL,
 	                                opts ? opts->at : 0, out, msg);
 }

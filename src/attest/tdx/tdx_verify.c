@@ -30,14 +30,31 @@ static void measurement(struct dcr_attest_claims *out, const char *name, const u
 	m->size = 48;
 }
 
+/* The TD's identity from the report body, added to out. */
+static void tdx_identity(const uint8_t *body, struct dcr_attest_claims *out)
+{
+	static const char *const rtmr[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	char hex[97];
+
+	out->tee = DCR_TEE_TDX;
+	memcpy(out->report_data, body + DCAP_TD_REPORTDATA, DCR_REPORT_DATA_SIZE);
+	measurement(out, "mrtd", body + DCAP_TD_MRTD);
+	for (int i = 0; i < 4; i++)
+		measurement(out, rtmr[i], body + DCAP_TD_RTMR0 + 48 * i);
+	measurement(out, "mrconfigid", body + DCAP_TD_MRCONFIGID);
+	out->debug = (body[DCAP_TD_TD_ATTRIBUTES] & 0x01) != 0; /* TD_ATTRIBUTES.DEBUG */
+	dcr_hex_encode(hex, body + DCAP_TD_MRSEAM, 48);
+	attest_info_add(out, "mrseam", "%s", hex);
+	dcr_hex_encode(hex, body + DCAP_TD_TD_ATTRIBUTES, 8);
+	attest_info_add(out, "td_attributes", "%s", hex);
+}
+
 enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
                                const struct dcr_attest_verify_opts *opts,
                                struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
-	static const char *const rtmr[4] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
 	struct dcap_quote q;
 	struct dcap_pck_info pck;
-	const uint8_t *body;
 	enum dcr_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -50,26 +67,14 @@ enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
 		               "(use --tee sgx)");
 		goto fail;
 	}
+	if (opts && opts->parsed) {
+		memset(opts->parsed, 0, sizeof(*opts->parsed));
+		tdx_identity(q.body, opts->parsed);
+	}
 	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
 	if (err)
 		goto fail;
-
-	body = q.body;
-	out->tee = DCR_TEE_TDX;
-	memcpy(out->report_data, body + DCAP_TD_REPORTDATA, DCR_REPORT_DATA_SIZE);
-	measurement(out, "mrtd", body + DCAP_TD_MRTD);
-	for (int i = 0; i < 4; i++)
-		measurement(out, rtmr[i], body + DCAP_TD_RTMR0 + 48 * i);
-	measurement(out, "mrconfigid", body + DCAP_TD_MRCONFIGID);
-	out->debug = (body[DCAP_TD_TD_ATTRIBUTES] & 0x01) != 0; /* TD_ATTRIBUTES.DEBUG */
-	{
-		char hex[97];
-
-		dcr_hex_encode(hex, body + DCAP_TD_MRSEAM, 48);
-		attest_info_add(out, "mrseam", "%s", hex);
-		dcr_hex_encode(hex, body + DCAP_TD_TD_ATTRIBUTES, 8);
-		attest_info_add(out, "td_attributes", "%s", hex);
-	}
+	tdx_identity(q.body, out);
 	return DCR_OK;
 fail:
 	memset(out, 0, sizeof(*out));
