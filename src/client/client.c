@@ -34,7 +34,7 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 	size_t ev_size = 0;
 	enum dcr_tee kind;
 	struct dcr_room room;
-	struct dcr_buf vcek = {0};
+	struct dcr_buf vcek = {0}, coll = {0};
 	struct dcr_attest_verify_opts with;
 	enum dcr_err err;
 
@@ -96,6 +96,33 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 		with.vcek_size = vcek.size;
 		opts = &with;
 	}
+	if ((kind == DCR_TEE_SGX || kind == DCR_TEE_TDX) && fetch && !(opts && opts->collateral)) {
+		/* the TCB status needs Intel's collateral for this platform: the
+		 * quote verified without it names the FMSPC and the PCK CA */
+		const struct dcr_attest_ops *ops = dcr_attest_find(kind);
+		struct dcr_attest_claims first;
+		struct dcr_msg m = {{0}};
+		const char *ca = NULL;
+
+		if (ops && ops->verify &&
+		    ops->verify(evidence, ev_size, opts, &first, &m) == DCR_OK) {
+			for (size_t i = 0; i < first.info_count; i++)
+				if (!strcmp(first.info[i].name, "pck_ca"))
+					ca = first.info[i].value;
+			dcr_buf_init(&coll, 4u << 20);
+			if (ca && client_collateral_fetch(kind, first.fmspc, ca, &coll, &m) == DCR_OK) {
+				memset(&with, 0, sizeof(with));
+				if (opts)
+					with = *opts;
+				with.collateral = coll.data;
+				with.collateral_size = coll.size;
+				opts = &with;
+			} else {
+				dcr_log_warn("attestation: no DCAP collateral (%s): the platform's TCB "
+				             "status stays unknown", m.text[0] ? m.text : "no PCK CA");
+			}
+		}
+	}
 	err = dcr_client_check_evidence(c, kind, evidence, ev_size, &room.key, opts, &room.claims,
 	                                msg);
 	if (err)
@@ -104,6 +131,7 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 	*out = room;
 out:
 	dcr_buf_free(&vcek);
+	dcr_buf_free(&coll);
 	free(evidence);
 	json_decref(j);
 	return err;

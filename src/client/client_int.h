@@ -75,6 +75,12 @@ enum dcr_err client_open_answer(struct dcr_client *cl, const struct client_answe
  * into out. DCR_ERR_IO (network), DCR_ERR_NOT_FOUND (no VCEK there). */
 enum dcr_err client_vcek_fetch(const uint8_t *report, size_t size, struct dcr_buf *out,
                                struct dcr_msg *msg) DCR_WUR;
+/* SGX/TDX: DCAP collateral for fmspc (12 hex digits) and the PCK CA
+ * ("processor" or "platform") from the cache while Intel's nextUpdate has
+ * not passed, else Intel PCS ($DCR_PCS_URL, the root CA CRL from
+ * $DCR_INTEL_ROOT_CRL_URL), into out, in the collateral file's layout. */
+enum dcr_err client_collateral_fetch(enum dcr_tee tee, const char *fmspc, const char *pck_ca,
+                                     struct dcr_buf *out, struct dcr_msg *msg) DCR_WUR;
 
 /* opts (may be NULL): VCEK and collateral for the verifier; fetch: an SNP
  * report without a VCEK gets one from client_vcek_fetch. */

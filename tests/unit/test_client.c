@@ -19,6 +19,7 @@
 #include "testutil.h"
 
 #include "client/client_int.h"
+#include "dcr/attest.h"
 
 static struct dcr_seckey *news, *acme, *room, *other_room;
 static struct dcr_pubkey room_pk;
@@ -727,6 +728,114 @@ static void test_vcek_fetch(void **state)
 	tu_rmdir(tmp);
 }
 
+/* A stand-in for Intel PCS serving the sample collateral's pieces as PCS
+ * v4 does: signed JSON with the issuer chain in a URL-encoded header, the
+ * PCK CRL as DER. */
+static const char pcs_py[] =
+	"import json, sys, urllib.parse, http.server\n"
+	"c = json.load(open(sys.argv[1]))\n"
+	"q = urllib.parse.quote\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def log_message(self, *a): pass\n"
+	"    def do_GET(self):\n"
+	"        u = urllib.parse.urlparse(self.path); a = urllib.parse.parse_qs(u.query)\n"
+	"        h = None\n"
+	"        if u.path == '/sgx/certification/v4/tcb' and a.get('fmspc') == ['00a067110000']:\n"
+	"            b = ('{\"tcbInfo\":' + c['tcb_info'] + ',\"signature\":\"' + c['tcb_info_signature'] + '\"}').encode()\n"
+	"            h = ('TCB-Info-Issuer-Chain', q(c['tcb_info_issuer_chain']))\n"
+	"        elif u.path == '/sgx/certification/v4/qe/identity':\n"
+	"            b = ('{\"enclaveIdentity\":' + c['qe_identity'] + ',\"signature\":\"' + c['qe_identity_signature'] + '\"}').encode()\n"
+	"            h = ('SGX-Enclave-Identity-Issuer-Chain', q(c['qe_identity_issuer_chain']))\n"
+	"        elif u.path == '/sgx/certification/v4/pckcrl' and a.get('ca') == ['processor']:\n"
+	"            b = bytes.fromhex(c['pck_crl']); h = ('SGX-PCK-CRL-Issuer-Chain', q(c['pck_crl_issuer_chain']))\n"
+	"        elif u.path == '/root.der':\n"
+	"            b = bytes.fromhex(c['root_ca_crl'])\n"
+	"        else:\n"
+	"            self.send_response(404); self.end_headers(); return\n"
+	"        self.send_response(200)\n"
+	"        if h: self.send_header(*h)\n"
+	"        self.send_header('Content-Length', str(len(b))); self.end_headers(); self.wfile.write(b)\n"
+	"http.server.HTTPServer(('127.0.0.1', int(sys.argv[2])), H).serve_forever()\n";
+
+static void test_collateral_fetch(void **state)
+{
+	struct dcr_buf quote, coll, got;
+	char *tmp = tu_tmpdir(), script[4400], url[128], port_text[16], sample[4400];
+	struct dcr_attest_verify_opts o = {.at = 1751328000}; /* 2025-07-01 */
+	struct dcr_attest_claims claims;
+	struct dcr_msg msg = {{0}};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int sock, port, status;
+	json_t *want, *have;
+	pid_t pid;
+
+	(void)state;
+	assert_true(read_testdata("sgx_quote_v3_dcapqvl.dat", &quote));
+	assert_true(read_testdata("sgx_quote_v3_dcapqvl.collateral.json", &coll));
+	snprintf(script, sizeof(script), "%s/pcs.py", tmp);
+	tu_write(script, pcs_py, strlen(pcs_py));
+	snprintf(sample, sizeof(sample), "%s/%s", getenv("DCR_TESTDATA"),
+	         "sgx_quote_v3_dcapqvl.collateral.json");
+	sock = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(sock, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(sock, (struct sockaddr *)&a, &alen), 0);
+	port = ntohs(a.sin_port);
+	close(sock);
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("python3", "python3", script, sample, port_text, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = connect(c, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		close(c);
+		if (ok)
+			break;
+		usleep(25000);
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	setenv("DCR_PCS_URL", url, 1);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/root.der", port);
+	setenv("DCR_INTEL_ROOT_CRL_URL", url, 1);
+	snprintf(script, sizeof(script), "%s/cache", tmp);
+	setenv("XDG_CACHE_HOME", script, 1);
+
+	dcr_buf_init(&got, 4u << 20);
+	assert_int_equal(client_collateral_fetch(DCR_TEE_SGX, "00a067110000", "processor", &got, &msg),
+	                 DCR_OK);
+	/* the same pieces as the sample file, the signed texts byte for byte */
+	want = json_loadb((const char *)coll.data, coll.size, 0, NULL);
+	have = json_loadb((const char *)got.data, got.size, 0, NULL);
+	assert_non_null(have);
+	assert_true(json_equal(want, have));
+	json_decref(want);
+	json_decref(have);
+	/* and the verifier takes it: the sample's TCB status */
+	o.collateral = got.data;
+	o.collateral_size = got.size;
+	assert_int_equal(dcr_attest_find(DCR_TEE_SGX)->verify(quote.data, quote.size, &o, &claims,
+	                                                      &msg), DCR_OK);
+	assert_string_equal(claims.tcb_status, "ConfigurationAndSWHardeningNeeded");
+	/* an FMSPC PCS does not know */
+	assert_int_equal(client_collateral_fetch(DCR_TEE_SGX, "00a067110001", "processor", &got, &msg),
+	                 DCR_ERR_NOT_FOUND);
+	tu_assert_msg(&msg, "HTTP 404");
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	unsetenv("DCR_PCS_URL");
+	unsetenv("DCR_INTEL_ROOT_CRL_URL");
+	unsetenv("XDG_CACHE_HOME");
+	dcr_buf_free(&got);
+	dcr_buf_free(&quote);
+	dcr_buf_free(&coll);
+	tu_rmdir(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -740,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_audit_chain),
 		cmocka_unit_test(test_answer_errors),
 		cmocka_unit_test(test_vcek_fetch),
+		cmocka_unit_test(test_collateral_fetch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -458,6 +458,15 @@ enum dcr_err dcap_verify_quote(const struct dcap_quote *q, const char *prefix,
 	if (err)
 		goto out;
 	dcr_hex_encode(claims->fmspc, pck->fmspc, DCAP_FMSPC_SIZE);
+	{
+		/* which PCK CA issued the leaf: the PCK CRL to ask Intel for */
+		char cn[128] = "";
+
+		X509_NAME_get_text_by_NID(X509_get_issuer_name(leaf), NID_commonName, cn,
+		                          (int)sizeof(cn));
+		attest_info_add(claims, "pck_ca", "%s",
+		                strstr(cn, "Platform") ? "platform" : "processor");
+	}
 
 	if (!opts || !opts->collateral) {
 		snprintf(claims->tcb_status, sizeof(claims->tcb_status), "unknown (no collateral)");
