@@ -20,6 +20,36 @@
 
 /* ---- attestation ------------------------------------------------------------ */
 
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An azure-vtpm container (docs/ATTESTATION.md) whose HCL report holds an
+ * SNP report and whose VCEK section is empty: that SNP report, else NULL.
+ * Only a hint for fetching: the verifier parses the container itself. */
+static const uint8_t *azure_snp_without_vcek(const uint8_t *ev, size_t size)
+{
+	size_t off = 8, len[5], at[5];
+
+	if (size < 8 || memcmp(ev, "DCRVTPM1", 8))
+		return NULL;
+	for (int i = 0; i < 5; i++) {
+		if (size - off < 4)
+			return NULL;
+		len[i] = le32_at(ev + off);
+		at[i] = off + 4;
+		if (len[i] > size - at[i])
+			return NULL;
+		off = at[i] + len[i];
+	}
+	/* HCL: "HCLA", the hardware report at 0x20, report_type at 0x4C8 (2: SNP) */
+	if (len[4] != 0 || len[0] < 0x4CC || memcmp(ev + at[0], "HCLA", 4) ||
+	    le32_at(ev + at[0] + 0x4C8) != 2)
+		return NULL;
+	return ev + at[0] + 0x20;
+}
+
 enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *json,
                                       size_t len, const struct dcr_attest_verify_opts *opts,
                                       bool fetch, struct dcr_room *out, struct dcr_msg *msg)
@@ -36,6 +66,7 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 	struct dcr_room room;
 	struct dcr_buf vcek = {0}, coll = {0};
 	struct dcr_attest_verify_opts with;
+	const uint8_t *snp_report;
 	enum dcr_err err;
 
 	memset(out, 0, sizeof(*out));
@@ -84,10 +115,13 @@ enum dcr_err client_attestation_check(const struct dcr_contract *c, const char *
 		               "over %u bytes)", DCR_EVIDENCE_MAX_SIZE);
 		goto out;
 	}
-	if (kind == DCR_TEE_SNP && ev_size == 1184 && fetch && !(opts && opts->vcek)) {
-		/* a bare report: its VCEK from AMD (checked like any other) */
+	snp_report = kind == DCR_TEE_SNP && ev_size == 1184 ? evidence
+	             : kind == DCR_TEE_AZURE_VTPM ? azure_snp_without_vcek(evidence, ev_size) : NULL;
+	if (snp_report && fetch && !(opts && opts->vcek)) {
+		/* a report without its VCEK: the VCEK from AMD (checked like any
+		 * other input) */
 		dcr_buf_init(&vcek, 64u * 1024);
-		if ((err = client_vcek_fetch(evidence, ev_size, &vcek, msg)))
+		if ((err = client_vcek_fetch(snp_report, 1184, &vcek, msg)))
 			goto out;
 		memset(&with, 0, sizeof(with));
 		if (opts)

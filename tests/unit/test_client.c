@@ -708,6 +708,50 @@ static void test_vcek_fetch(void **state)
 	assert_int_equal(client_vcek_fetch(report.data, report.size, &got, &msg), DCR_ERR_NOT_FOUND);
 	tu_assert_msg(&msg, "AMD KDS has no VCEK for this chip and TCB (HTTP 404");
 	report.data[0x1A0] ^= 1;
+	/* an Azure container without a VCEK: the client asks KDS for the VCEK of
+	 * the SNP report inside its HCL report (a chip this stand-in does not
+	 * know: the 404 shows the question was asked) */
+	{
+		struct dcr_buf hcl, c;
+		struct dcr_pubkey pk;
+		struct dcr_room r;
+		char line[DCR_PUBKEY_LINE_SIZE], hexh[65], *b64, *json;
+		uint8_t len[4];
+		json_t *j;
+
+		assert_true(read_testdata("azure_hcl_report_snp.bin", &hcl));
+		dcr_buf_init(&c, 1u << 20);
+		assert_int_equal(dcr_buf_append(&c, "DCRVTPM1", 8), DCR_OK);
+		for (int sec = 0; sec < 5; sec++) {
+			size_t n = sec == 0 ? hcl.size : 0;
+
+			for (int b = 0; b < 4; b++)
+				len[b] = (uint8_t)(n >> (8 * b));
+			assert_int_equal(dcr_buf_append(&c, len, 4), DCR_OK);
+			if (n)
+				assert_int_equal(dcr_buf_append(&c, hcl.data, n), DCR_OK);
+		}
+		b64 = malloc(DCR_B64_SIZE(c.size));
+		assert_non_null(b64);
+		dcr_b64_encode(b64, c.data, c.size);
+		dcr_seckey_public(room, &pk);
+		dcr_pubkey_format(&pk, line);
+		dcr_contract_hash_hex(contract, hexh);
+		j = json_pack("{s:s,s:s,s:s,s:s}", "tee", "azure-vtpm", "evidence", b64, "public_key",
+		              line, "contract_hash", hexh);
+		json = json_dumps(j, JSON_COMPACT);
+		assert_int_equal(client_attestation_check(contract, json, strlen(json), NULL, true, &r,
+		                                          &msg), DCR_ERR_NOT_FOUND);
+		tu_assert_msg(&msg, "AMD KDS has no VCEK for this chip");
+		/* with fetching off no question is asked: refused as it is */
+		assert_int_equal(client_attestation_check(contract, json, strlen(json), NULL, false, &r,
+		                                          &msg), DCR_ERR_VERIFY);
+		free(json);
+		json_decref(j);
+		free(b64);
+		dcr_buf_free(&c);
+		dcr_buf_free(&hcl);
+	}
 	/* the cache answers once the service is gone */
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
