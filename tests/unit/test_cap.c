@@ -60,8 +60,8 @@ static struct dcr_table *load(const char *name, const char *csv, const struct dc
 /* p(person, n): person k has 1 + k % 5 rows (k = 0..59, k = 60 has a NULL
  * key); b(person, v): persons 0..29 have two rows each. */
 static struct {
-	struct dcr_table *p, *b;
-	const struct dcr_table *list[2];
+	struct dcr_table *p, *b, *q;
+	const struct dcr_table *list[3];
 	struct dcr_catalog cat;
 } fx;
 
@@ -89,10 +89,26 @@ static int setup(void **state)
 	fx.b = load("b", (const char *)b.data, bc, 2);
 	dcr_buf_free(&p);
 	dcr_buf_free(&b);
+	/* q(id, k): 40 ids (64 hex digits), id k with 1 + k % 4 rows */
+	{
+		static const struct dcr_csv_column qc[] = {{"id", DCR_TYPE_ID}, {"k", DCR_TYPE_INT}};
+		struct dcr_buf q;
+
+		dcr_buf_init(&q, 1 << 20);
+		assert_int_equal(dcr_buf_printf(&q, "id,k\n"), DCR_OK);
+		for (int k = 0; k < 40; k++)
+			for (int r = 0; r <= k % 4; r++)
+				assert_int_equal(dcr_buf_printf(&q, "%056x%08x,%d\n", 0xabcu, (unsigned)k, k),
+				                 DCR_OK);
+		assert_int_equal(dcr_buf_append(&q, "", 1), DCR_OK);
+		fx.q = load("q", (const char *)q.data, qc, 2);
+		dcr_buf_free(&q);
+	}
 	fx.list[0] = fx.p;
 	fx.list[1] = fx.b;
+	fx.list[2] = fx.q;
 	fx.cat.tables = fx.list;
-	fx.cat.count = 2;
+	fx.cat.count = 3;
 	return 0;
 }
 
@@ -101,6 +117,7 @@ static int teardown(void **state)
 	(void)state;
 	dcr_table_free(fx.p);
 	dcr_table_free(fx.b);
+	dcr_table_free(fx.q);
 	return 0;
 }
 
@@ -182,6 +199,35 @@ static void test_exact_counts(void **state)
 	(void)dropped;
 }
 
+/* ID keys (32 bytes, the clean room's case), and a LEFT JOIN whose
+ * unmatched rows keep their key. */
+static void test_id_keys_left_join(void **state)
+{
+	struct det d = {.x = 5};
+	struct dcr_table *t;
+
+	(void)state;
+	t = run_capped("SELECT k, COUNT(*) FROM q GROUP BY k ORDER BY k", "id", 2, det_fill, &d, 2,
+	               NULL);
+	assert_int_equal(t->row_count, 40);
+	for (size_t k = 0; k < 40; k++) {
+		int64_t rows = 1 + (int64_t)k % 4;
+
+		assert_int_equal(cell(t, k, 1), rows < 2 ? rows : 2);
+	}
+	dcr_table_free(t);
+	/* persons 30..59 have no row in b: one padded row per p row, capped */
+	t = run_capped("SELECT p.person, COUNT(*) FROM p LEFT JOIN b ON p.person = b.person "
+	               "GROUP BY p.person ORDER BY 1", "person", 3, det_fill, &d, 2, NULL);
+	assert_int_equal(t->row_count, 60);
+	for (size_t k = 0; k < 60; k++) {
+		int64_t rows = (1 + (int64_t)k % 5) * (k < 30 ? 2 : 1);
+
+		assert_int_equal(cell(t, k, 1), rows < 3 ? rows : 3);
+	}
+	dcr_table_free(t);
+}
+
 /* WHERE before the cap, ORDER BY and LIMIT after; not aggregated too. */
 static void test_where_order_limit(void **state)
 {
@@ -248,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_counts),
 		cmocka_unit_test(test_where_order_limit),
+		cmocka_unit_test(test_id_keys_left_join),
 		cmocka_unit_test(test_uniform),
 	};
 
