@@ -20,6 +20,31 @@ extern const struct dcr_attest_ops attest_vtpm_ops; /* vtpm/vtpm.c */
 
 /* ---- helpers for backends -------------------------------------------- */
 
+/* Little-endian integers of the evidence formats, and a zero test. */
+static inline uint16_t attest_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t attest_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t attest_le64(const uint8_t *p)
+{
+	return (uint64_t)attest_le32(p) | (uint64_t)attest_le32(p + 4) << 32;
+}
+
+static inline bool attest_all_zero(const uint8_t *p, size_t n)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
 /* SHA-384 (OpenSSL EVP) of the file at path, read in pieces so that a large
  * executable never sits in memory whole. DCR_ERR_IO with msg naming path,
  * DCR_ERR_INTERNAL when OpenSSL fails. */

@@ -122,6 +122,16 @@ enum dcr_err dcap_verify_quote(const struct dcap_quote *q, const char *prefix,
                                struct dcap_pck_info *pck, struct dcr_attest_claims *claims,
                                struct dcr_msg *msg) DCR_WUR;
 
+/* The sgx and tdx verifiers' common course: parse, refuse the other kind
+ * (tee_type is DCAP_TEE_SGX or DCAP_TEE_TDX; messages start with prefix),
+ * fill opts->parsed (when given) with identity() before any signature is
+ * checked, verify, and add identity() of the verified body to out. */
+typedef void (*dcap_identity_fn)(const uint8_t *body, struct dcr_attest_claims *out);
+enum dcr_err dcap_verify_kind(const uint8_t *evidence, size_t size, uint32_t tee_type,
+                              const char *prefix, dcap_identity_fn identity,
+                              const struct dcr_attest_verify_opts *opts,
+                              struct dcr_attest_claims *out, struct dcr_msg *msg) DCR_WUR;
+
 /* ---- crypto helpers (dcap_verify.c) -------------------------------------- */
 
 /* True when sig (64 bytes, r || s big-endian) is a valid ECDSA signature by

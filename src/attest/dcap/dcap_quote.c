@@ -9,17 +9,6 @@
 #define SIG_SIZE 64
 #define KEY_SIZE 64
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
 /* A bounded reader over [p, end). */
 struct rd {
 	const uint8_t *p;
@@ -58,13 +47,13 @@ static enum dcr_err parse_qe_cert_data(struct rd *r, const char *prefix, struct 
 		return truncated(msg, prefix, "QE report signature");
 	if (!take(r, 2, &p))
 		return truncated(msg, prefix, "QE auth data length");
-	q->qe_auth_size = le16(p);
+	q->qe_auth_size = attest_le16(p);
 	if (!take(r, q->qe_auth_size, &q->qe_auth))
 		return truncated(msg, prefix, "QE auth data");
 	if (!take(r, 6, &p))
 		return truncated(msg, prefix, "certification data header");
-	type = le16(p);
-	size = le32(p + 2);
+	type = attest_le16(p);
+	size = attest_le32(p + 2);
 	if (type != DCAP_CERT_PCK_CHAIN)
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "%s: " DCAP_STEP_HEADER ": certification data type %u; this "
@@ -91,13 +80,13 @@ enum dcr_err dcap_quote_parse(const uint8_t *data, size_t size, const char *pref
 		                "%s: " DCAP_STEP_HEADER ": %zu bytes is too short for a quote "
 		                "header (%d)", prefix, data ? size : 0, DCAP_HEADER_SIZE);
 	q.header = data;
-	q.version = le16(data);
-	q.tee_type = le32(data + 4);
-	if (le16(data + 2) != DCAP_ATT_KEY_ECDSA_P256)
+	q.version = attest_le16(data);
+	q.tee_type = attest_le32(data + 4);
+	if (attest_le16(data + 2) != DCAP_ATT_KEY_ECDSA_P256)
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "%s: " DCAP_STEP_HEADER ": attestation key type %u; only %d "
 		                "(ECDSA P-256) is supported",
-		                prefix, (unsigned)le16(data + 2), DCAP_ATT_KEY_ECDSA_P256);
+		                prefix, (unsigned)attest_le16(data + 2), DCAP_ATT_KEY_ECDSA_P256);
 	r.p = data + DCAP_HEADER_SIZE;
 	r.end = data + size;
 
@@ -120,8 +109,8 @@ enum dcr_err dcap_quote_parse(const uint8_t *data, size_t size, const char *pref
 			goto bad_tee;
 		if (!take(&r, 6, &p))
 			return truncated(msg, prefix, "body descriptor");
-		btype = le16(p);
-		bsize = le32(p + 2);
+		btype = attest_le16(p);
+		bsize = attest_le32(p + 2);
 		if (btype == 2 && bsize == DCAP_TDX10_BODY_SIZE) {
 			q.body_size = DCAP_TDX10_BODY_SIZE;
 		} else if (btype == 3 && bsize == DCAP_TDX15_BODY_SIZE) {
@@ -146,7 +135,7 @@ enum dcr_err dcap_quote_parse(const uint8_t *data, size_t size, const char *pref
 	q.signed_size = (size_t)(r.p - data);
 	if (!take(&r, 4, &p))
 		return truncated(msg, prefix, "signature data length");
-	sig_len = le32(p);
+	sig_len = attest_le32(p);
 	if ((size_t)(r.end - r.p) < sig_len)
 		return truncated(msg, prefix, "signature data");
 	/* from here on only the quote's own bytes: anything after is ignored */
@@ -163,8 +152,8 @@ enum dcr_err dcap_quote_parse(const uint8_t *data, size_t size, const char *pref
 
 		if (!take(&r, 6, &p))
 			return truncated(msg, prefix, "certification data header");
-		type = le16(p);
-		csize = le32(p + 2);
+		type = attest_le16(p);
+		csize = attest_le32(p + 2);
 		if (type != DCAP_CERT_QE_REPORT)
 			return dcr_fail(msg, DCR_ERR_INVALID,
 			                "%s: " DCAP_STEP_HEADER ": certification data type %u; "

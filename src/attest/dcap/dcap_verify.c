@@ -490,3 +490,36 @@ out:
 	ERR_clear_error();
 	return err;
 }
+
+enum dcr_err dcap_verify_kind(const uint8_t *evidence, size_t size, uint32_t tee_type,
+                              const char *prefix, dcap_identity_fn identity,
+                              const struct dcr_attest_verify_opts *opts,
+                              struct dcr_attest_claims *out, struct dcr_msg *msg)
+{
+	struct dcap_quote q;
+	struct dcap_pck_info pck;
+	enum dcr_err err;
+
+	memset(out, 0, sizeof(*out));
+	err = dcap_quote_parse(evidence, size, prefix, &q, msg);
+	if (!err && q.tee_type != tee_type)
+		err = dcr_fail(msg, DCR_ERR_INVALID,
+		               "%s: " DCAP_STEP_HEADER ": this is %s quote, not %s (use --tee %s)",
+		               prefix, q.tee_type == DCAP_TEE_TDX ? "a TDX" : "an SGX",
+		               tee_type == DCAP_TEE_TDX ? "TDX" : "SGX",
+		               q.tee_type == DCAP_TEE_TDX ? "tdx" : "sgx");
+	if (err)
+		goto fail;
+	if (opts && opts->parsed) {
+		memset(opts->parsed, 0, sizeof(*opts->parsed));
+		identity(q.body, opts->parsed);
+	}
+	err = dcap_verify_quote(&q, prefix, opts, &pck, out, msg);
+	if (err)
+		goto fail;
+	identity(q.body, out);
+	return DCR_OK;
+fail:
+	memset(out, 0, sizeof(*out));
+	return err;
+}

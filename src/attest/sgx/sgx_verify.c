@@ -7,16 +7,11 @@
 
 #define PREFIX "sgx"
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 bool attest_sgx_probe(const uint8_t *evidence, size_t size)
 {
 	/* version 3, ECDSA-P256, TEE type SGX: 8 fixed bytes */
-	return evidence && size >= DCAP_HEADER_SIZE && le16(evidence) == 3 &&
-	       le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0 &&
+	return evidence && size >= DCAP_HEADER_SIZE && attest_le16(evidence) == 3 &&
+	       attest_le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0 &&
 	       evidence[5] == 0 && evidence[6] == 0 && evidence[7] == 0;
 }
 
@@ -35,8 +30,8 @@ static void sgx_identity(const uint8_t *body, struct dcr_attest_claims *out)
 	out->measurements[1].size = 32;
 	out->measurement_count = 2;
 	out->debug = (body[DCAP_RB_ATTRIBUTES] & 0x02) != 0; /* ATTRIBUTES.DEBUG */
-	attest_info_add(out, "isv_prod_id", "%u", (unsigned)le16(body + DCAP_RB_ISVPRODID));
-	attest_info_add(out, "isv_svn", "%u", (unsigned)le16(body + DCAP_RB_ISVSVN));
+	attest_info_add(out, "isv_prod_id", "%u", (unsigned)attest_le16(body + DCAP_RB_ISVPRODID));
+	attest_info_add(out, "isv_svn", "%u", (unsigned)attest_le16(body + DCAP_RB_ISVSVN));
 	dcr_hex_encode(hex, body + DCAP_RB_ATTRIBUTES, 16);
 	attest_info_add(out, "attributes", "%s", hex);
 }
@@ -45,30 +40,5 @@ enum dcr_err attest_sgx_verify(const uint8_t *evidence, size_t size,
                                const struct dcr_attest_verify_opts *opts,
                                struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
-	struct dcap_quote q;
-	struct dcap_pck_info pck;
-	enum dcr_err err;
-
-	memset(out, 0, sizeof(*out));
-	err = dcap_quote_parse(evidence, size, PREFIX, &q, msg);
-	if (err)
-		goto fail;
-	if (q.tee_type != DCAP_TEE_SGX) {
-		err = dcr_fail(msg, DCR_ERR_INVALID,
-		               PREFIX ": " DCAP_STEP_HEADER ": this is a TDX quote, not SGX "
-		               "(use --tee tdx)");
-		goto fail;
-	}
-	if (opts && opts->parsed) {
-		memset(opts->parsed, 0, sizeof(*opts->parsed));
-		sgx_identity(q.body, opts->parsed);
-	}
-	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
-	if (err)
-		goto fail;
-	sgx_identity(q.body, out);
-	return DCR_OK;
-fail:
-	memset(out, 0, sizeof(*out));
-	return err;
+	return dcap_verify_kind(evidence, size, DCAP_TEE_SGX, PREFIX, sgx_identity, opts, out, msg);
 }

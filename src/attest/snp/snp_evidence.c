@@ -18,11 +18,6 @@
 
 snp_key_transport_fn attest_snp_key_transport = attest_snp_key_ioctl;
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 bool attest_snp_detect(void)
 {
 	return attest_path_exists(SNP_GUEST_DEVICE, false) &&
@@ -37,7 +32,7 @@ bool attest_snp_cert_table_ok(const uint8_t *t, size_t size)
 	static const uint8_t zero[CERT_ENTRY_SIZE];
 
 	for (size_t off = 0; size - off >= CERT_ENTRY_SIZE; off += CERT_ENTRY_SIZE) {
-		uint32_t at = get_le32(t + off + 16), len = get_le32(t + off + 20);
+		uint32_t at = attest_le32(t + off + 16), len = attest_le32(t + off + 20);
 
 		if (!memcmp(t + off, zero, CERT_ENTRY_SIZE))
 			return true;
@@ -173,7 +168,7 @@ enum dcr_err attest_snp_sealing_key(const struct dcr_attest_env *env,
 		dcr_msg_prefix(msg, "snp: derived key: ");
 		goto out;
 	}
-	status = get_le32(resp);
+	status = attest_le32(resp);
 	if (status != 0) {
 		err = dcr_fail(msg, DCR_ERR_IO,
 		               "snp: derived key: the firmware refused the request (MSG_KEY_RSP "

@@ -36,26 +36,6 @@ static const uint8_t vcek_guid_text[16] = {
 	0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd,
 };
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 /* ---- TCB -------------------------------------------------------------- */
 
 /* Where each TCB component sits in the 8 TCB bytes: Milan and Genoa put
@@ -84,7 +64,7 @@ static int tcb_byte(const struct tcb_field *f, bool turin)
 static void tcb_text(const uint8_t tcb[8], bool turin, char *out, size_t size)
 {
 	size_t n = 0;
-	int m = snprintf(out, size, "0x%016llx (", (unsigned long long)get_le64(tcb));
+	int m = snprintf(out, size, "0x%016llx (", (unsigned long long)attest_le64(tcb));
 
 	if (m < 0 || (size_t)m >= size)
 		return;
@@ -107,8 +87,8 @@ void attest_snp_report_info(const uint8_t report[static SNP_REPORT_SIZE],
                             struct dcr_attest_claims *claims)
 {
 	char chip[2 * SNP_CHIP_ID_SIZE + 1], tcb[DCR_ATTEST_INFO_SIZE];
-	uint32_t version = get_le32(report + SNP_OFF_VERSION);
-	uint64_t policy = get_le64(report + SNP_OFF_POLICY);
+	uint32_t version = attest_le32(report + SNP_OFF_VERSION);
+	uint64_t policy = attest_le64(report + SNP_OFF_POLICY);
 
 	attest_info_add(claims, "report_version", "%u", (unsigned)version);
 	attest_info_add(claims, "policy", "0x%016llx (debug %s, SMT %s, ABI >= %u.%u)",
@@ -116,8 +96,8 @@ void attest_snp_report_info(const uint8_t report[static SNP_REPORT_SIZE],
 	                (policy & SNP_POLICY_DEBUG) ? "allowed" : "not allowed",
 	                (policy & (1ull << 16)) ? "allowed" : "not allowed",
 	                (unsigned)((policy >> 8) & 0xff), (unsigned)(policy & 0xff));
-	attest_info_add(claims, "vmpl", "%u", (unsigned)get_le32(report + SNP_OFF_VMPL));
-	attest_info_add(claims, "guest_svn", "%u", (unsigned)get_le32(report + SNP_OFF_GUEST_SVN));
+	attest_info_add(claims, "vmpl", "%u", (unsigned)attest_le32(report + SNP_OFF_VMPL));
+	attest_info_add(claims, "guest_svn", "%u", (unsigned)attest_le32(report + SNP_OFF_GUEST_SVN));
 	/* Without the VCEK the product is unknown; version 3+ reports say the
 	 * CPU family, and family 1Ah (Turin) has the other TCB layout. */
 	tcb_text(report + SNP_OFF_REPORTED_TCB,
@@ -142,10 +122,10 @@ bool attest_snp_probe(const uint8_t *evidence, size_t size)
 	 * 0x0002000N; sim and Azure evidence start with ASCII). */
 	if (!evidence || size < SNP_REPORT_SIZE || size > DCR_EVIDENCE_MAX_SIZE)
 		return false;
-	version = get_le32(evidence + SNP_OFF_VERSION);
+	version = attest_le32(evidence + SNP_OFF_VERSION);
 	return version >= SNP_VERSION_MIN && version <= SNP_VERSION_MAX &&
-	       get_le32(evidence + SNP_OFF_SIG_ALGO) == 1 &&
-	       get_le32(evidence + SNP_OFF_VMPL) <= 3;
+	       attest_le32(evidence + SNP_OFF_SIG_ALGO) == 1 &&
+	       attest_le32(evidence + SNP_OFF_VMPL) <= 3;
 }
 
 /* Finds the VCEK in the certificate table that follows the report. */
@@ -163,10 +143,10 @@ static enum dcr_err find_vcek(const uint8_t *table, size_t size, const uint8_t *
 			                "snp: step 1 (format): the certificate table after the "
 			                "report (%zu bytes) has no all-zero entry ending it",
 			                size);
-		if (all_zero(e, SNP_CERT_ENTRY_SIZE))
+		if (attest_all_zero(e, SNP_CERT_ENTRY_SIZE))
 			return DCR_OK;
-		cert_off = get_le32(e + 16);
-		cert_len = get_le32(e + 20);
+		cert_off = attest_le32(e + 16);
+		cert_len = attest_le32(e + 20);
 		if (cert_off > size || cert_len > size - cert_off)
 			return dcr_fail(msg, DCR_ERR_INVALID,
 			                "snp: step 1 (format): certificate table entry %zu "
@@ -378,7 +358,7 @@ static enum dcr_err check_vcek_matches(X509 *vcek, const uint8_t *report, bool t
 		                "snp: step 5 (chip id): the VCEK has no hwID extension (%s)",
 		                OID_HWID);
 	hwid_size = (size_t)ASN1_STRING_length(hwid);
-	if (all_zero(chip, SNP_CHIP_ID_SIZE))
+	if (attest_all_zero(chip, SNP_CHIP_ID_SIZE))
 		return dcr_fail(msg, DCR_ERR_VERIFY,
 		                "snp: step 5 (chip id): the report's chip id is all zero (the "
 		                "guest asked to mask it), so the VCEK cannot be matched to the chip");
@@ -491,7 +471,7 @@ static void snp_claims(const uint8_t report[static SNP_REPORT_SIZE], struct dcr_
 	m->name = "host_data";
 	memcpy(m->value, report + SNP_OFF_HOST_DATA, SNP_HOST_DATA_SIZE);
 	m->size = SNP_HOST_DATA_SIZE;
-	out->debug = (get_le64(report + SNP_OFF_POLICY) & SNP_POLICY_DEBUG) != 0;
+	out->debug = (attest_le64(report + SNP_OFF_POLICY) & SNP_POLICY_DEBUG) != 0;
 	attest_snp_report_info(report, out);
 }
 
@@ -514,13 +494,13 @@ enum dcr_err attest_snp_verify_report(const uint8_t report[static SNP_REPORT_SIZ
 	if (!products)
 		products = attest_snp_products;
 
-	version = get_le32(report + SNP_OFF_VERSION);
+	version = attest_le32(report + SNP_OFF_VERSION);
 	if (version < SNP_VERSION_MIN || version > SNP_VERSION_MAX)
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "snp: step 1 (format): report version %u; this build reads "
 		                "versions %d to %d",
 		                (unsigned)version, SNP_VERSION_MIN, SNP_VERSION_MAX);
-	algo = get_le32(report + SNP_OFF_SIG_ALGO);
+	algo = attest_le32(report + SNP_OFF_SIG_ALGO);
 	if (algo != 1)
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "snp: step 2 (signature algorithm): algorithm %u; only 1 (ECDSA "

@@ -7,17 +7,12 @@
 
 #define PREFIX "tdx"
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
 bool attest_tdx_probe(const uint8_t *evidence, size_t size)
 {
 	/* version 4 or 5, ECDSA-P256, TEE type 0x81 */
 	return evidence && size >= DCAP_HEADER_SIZE &&
-	       (le16(evidence) == 4 || le16(evidence) == 5) &&
-	       le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0x81 &&
+	       (attest_le16(evidence) == 4 || attest_le16(evidence) == 5) &&
+	       attest_le16(evidence + 2) == DCAP_ATT_KEY_ECDSA_P256 && evidence[4] == 0x81 &&
 	       evidence[5] == 0 && evidence[6] == 0 && evidence[7] == 0;
 }
 
@@ -53,30 +48,5 @@ enum dcr_err attest_tdx_verify(const uint8_t *evidence, size_t size,
                                const struct dcr_attest_verify_opts *opts,
                                struct dcr_attest_claims *out, struct dcr_msg *msg)
 {
-	struct dcap_quote q;
-	struct dcap_pck_info pck;
-	enum dcr_err err;
-
-	memset(out, 0, sizeof(*out));
-	err = dcap_quote_parse(evidence, size, PREFIX, &q, msg);
-	if (err)
-		goto fail;
-	if (q.tee_type != DCAP_TEE_TDX) {
-		err = dcr_fail(msg, DCR_ERR_INVALID,
-		               PREFIX ": " DCAP_STEP_HEADER ": this is an SGX quote, not TDX "
-		               "(use --tee sgx)");
-		goto fail;
-	}
-	if (opts && opts->parsed) {
-		memset(opts->parsed, 0, sizeof(*opts->parsed));
-		tdx_identity(q.body, opts->parsed);
-	}
-	err = dcap_verify_quote(&q, PREFIX, opts, &pck, out, msg);
-	if (err)
-		goto fail;
-	tdx_identity(q.body, out);
-	return DCR_OK;
-fail:
-	memset(out, 0, sizeof(*out));
-	return err;
+	return dcap_verify_kind(evidence, size, DCAP_TEE_TDX, PREFIX, tdx_identity, opts, out, msg);
 }

@@ -21,26 +21,6 @@
 #define JWK_MAX_BYTES 1024                 /* an 8192-bit modulus */
 #define RUNTIME_MAX (64u * 1024)           /* the NV index holds ~2 KiB */
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | ((uint64_t)get_le32(p + 4) << 32);
-}
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-	uint8_t acc = 0;
-
-	for (size_t i = 0; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
-}
-
 bool attest_vtpm_probe(const uint8_t *evidence, size_t size)
 {
 	return evidence && size >= VTPM_MAGIC_SIZE &&
@@ -78,20 +58,20 @@ enum dcr_err attest_vtpm_hcl_parse(const uint8_t *hcl, size_t size, struct vtpm_
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "azure-vtpm: step 2 (hcl report): the HCL report does not start "
 		                "with \"HCLA\"");
-	out->version = get_le32(hcl + 4);
-	out->report_size = get_le32(hcl + 8);
-	out->request_type = get_le32(hcl + 12);
-	out->status = get_le32(hcl + 16);
+	out->version = attest_le32(hcl + 4);
+	out->report_size = attest_le32(hcl + 8);
+	out->request_type = attest_le32(hcl + 12);
+	out->status = attest_le32(hcl + 16);
 	if (out->version < 1 || out->version > 2)
 		return dcr_fail(msg, DCR_ERR_INVALID,
 		                "azure-vtpm: step 2 (hcl report): HCL version %u; this build reads "
 		                "versions 1 and 2",
 		                (unsigned)out->version);
 	igvm = hcl + HCL_OFF_IGVM;
-	data_size = get_le32(igvm);
-	out->report_type = get_le32(igvm + 8);
-	out->hash_type = get_le32(igvm + 12);
-	var_size = get_le32(igvm + 16);
+	data_size = attest_le32(igvm);
+	out->report_type = attest_le32(igvm + 8);
+	out->hash_type = attest_le32(igvm + 12);
+	var_size = attest_le32(igvm + 16);
 	if (data_size < HCL_IGVM_SIZE || var_size != data_size - HCL_IGVM_SIZE ||
 	    data_size > size - HCL_OFF_IGVM || out->report_size != HCL_OFF_IGVM + data_size)
 		return dcr_fail(msg, DCR_ERR_INVALID,
@@ -125,7 +105,7 @@ enum dcr_err attest_vtpm_hcl_parse(const uint8_t *hcl, size_t size, struct vtpm_
 	rd = out->hw_report + (out->report_type == HCL_REPORT_SNP ? SNP_OFF_REPORT_DATA :
 	                                                          TDREPORT_OFF_REPORT_DATA);
 	if (memcmp(rd, out->runtime_hash, hlen) != 0 ||
-	    !all_zero(rd + hlen, DCR_REPORT_DATA_SIZE - hlen)) {
+	    !attest_all_zero(rd + hlen, DCR_REPORT_DATA_SIZE - hlen)) {
 		dcr_hex_encode(got, rd, DCR_REPORT_DATA_SIZE);
 		dcr_hex_encode(want, out->runtime_hash, hlen);
 		return dcr_fail(msg, DCR_ERR_VERIFY,
@@ -421,7 +401,7 @@ enum dcr_err attest_vtpm_quote_verify(const uint8_t *attest, size_t attest_size,
 
 	if (out->pcr_hash != TPM_ALG_SHA256 || out->pcr_select_size < 3 ||
 	    out->pcr_select[0] != 0xff || out->pcr_select[1] != 0xff ||
-	    out->pcr_select[2] != 0xff || !all_zero(out->pcr_select + 3, out->pcr_select_size - 3))
+	    out->pcr_select[2] != 0xff || !attest_all_zero(out->pcr_select + 3, out->pcr_select_size - 3))
 		return dcr_fail(msg, DCR_ERR_VERIFY,
 		                "azure-vtpm: step 8 (pcrs): the quote does not select exactly the "
 		                "SHA-256 PCRs 0..23 (bank 0x%04x)",
@@ -453,7 +433,7 @@ static void hw_report_facts(const struct vtpm_hcl *h, struct dcr_attest_claims *
 		m->name = "measurement";
 		memcpy(m->value, h->hw_report + SNP_OFF_MEASUREMENT, SNP_MEASUREMENT_SIZE);
 		m->size = SNP_MEASUREMENT_SIZE;
-		c->debug = (get_le64(h->hw_report + SNP_OFF_POLICY) & SNP_POLICY_DEBUG) != 0;
+		c->debug = (attest_le64(h->hw_report + SNP_OFF_POLICY) & SNP_POLICY_DEBUG) != 0;
 		attest_snp_report_info(h->hw_report, c);
 		return;
 	}
@@ -467,7 +447,7 @@ static void hw_report_facts(const struct vtpm_hcl *h, struct dcr_attest_claims *
 		attest_info_add(c, names[i], "%s", hex);
 	}
 	attest_info_add(c, "tdx_attributes", "0x%016llx",
-	                (unsigned long long)get_le64(h->hw_report + TDREPORT_OFF_ATTRIBUTES));
+	                (unsigned long long)attest_le64(h->hw_report + TDREPORT_OFF_ATTRIBUTES));
 	c->debug = (h->hw_report[TDREPORT_OFF_ATTRIBUTES] & 1) != 0;
 }
 
@@ -552,7 +532,7 @@ enum dcr_err attest_vtpm_verify_with(const uint8_t *evidence, size_t size,
 			return dcr_fail(msg, DCR_ERR_INVALID,
 			                "azure-vtpm: step 1 (format): the container ends before section "
 			                "%d's length", i + 1);
-		len = get_le32(evidence + pos);
+		len = attest_le32(evidence + pos);
 		pos += 4;
 		if (len > size - pos)
 			return dcr_fail(msg, DCR_ERR_INVALID,
