@@ -85,17 +85,10 @@ void dcr_seckey_public(const struct dcr_seckey *key, struct dcr_pubkey *out)
 void dcr_seckey_derive(const struct dcr_seckey *key, const char *label,
                        const uint8_t *context, size_t context_size, uint8_t out[static 32])
 {
-	crypto_generichash_state st;
-	uint8_t zero = 0;
-
-	/* key = the Ed25519 seed (first half of sign_sk) */
-	crypto_generichash_init(&st, key->sign_sk, 32, 32);
-	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label));
-	crypto_generichash_update(&st, &zero, 1); /* label ends here */
-	if (context_size)
-		crypto_generichash_update(&st, context, context_size);
-	crypto_generichash_final(&st, out, 32);
-	sodium_memzero(&st, sizeof(st));
+	/* keyed with the Ed25519 seed (first half of sign_sk): 32 bytes and a
+	 * label, which dcr_kdf always takes */
+	if (dcr_kdf(key->sign_sk, 32, label, context, context_size, out) != DCR_OK)
+		abort();
 }
 
 /* ---- public key lines ------------------------------------------------- */
