@@ -71,6 +71,15 @@ enum dcr_err client_open_answer(struct dcr_client *cl, const struct client_answe
                                 const char *what, void **out, struct dcr_msg *msg) DCR_WUR;
 
 /* Parsers of the room's answers, apart from HTTP for the tests. */
+/* One GET of url on curl (reset first): the body appended to body, *status
+ * the HTTP status, and (when header_value is not NULL) the URL-decoded value
+ * of header, malloc'd, or NULL. DCR_ERR_IO with libcurl's reason in msg. */
+enum dcr_err client_get(CURL *curl, const char *url, const char *header, char **header_value,
+                        struct dcr_buf *body, long *status, struct dcr_msg *msg) DCR_WUR;
+/* $XDG_CACHE_HOME/dcr/name (or ~/.cache/dcr/name) into out, the directory
+ * created (0700); false when there is no such place. */
+bool client_cache_path(const char *name, char *out, size_t size);
+
 /* SNP: the VCEK for report (from the cache, else AMD KDS at $DCR_KDS_URL),
  * into out. DCR_ERR_IO (network), DCR_ERR_NOT_FOUND (no VCEK there). */
 enum dcr_err client_vcek_fetch(const uint8_t *report, size_t size, struct dcr_buf *out,

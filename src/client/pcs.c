@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -23,83 +21,22 @@
 struct fetched {
 	struct dcr_buf body;
 	char *chain;       /* the issuer chain header, URL-decoded (malloc'd) */
-	const char *chain_header;
 };
-
-static size_t on_body(char *p, size_t size, size_t n, void *ctx)
-{
-	struct fetched *f = ctx;
-
-	return dcr_buf_append(&f->body, p, size * n) ? 0 : size * n;
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* %XX-decoded copy of s (n bytes). */
-static char *url_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-static size_t on_header(char *p, size_t size, size_t n, void *ctx)
-{
-	struct fetched *f = ctx;
-	size_t len = size * n, hl = f->chain_header ? strlen(f->chain_header) : 0;
-
-	if (hl && len > hl + 1 && !strncasecmp(p, f->chain_header, hl) && p[hl] == ':') {
-		const char *v = p + hl + 1;
-		size_t vl = len - hl - 1;
-
-		while (vl && (*v == ' ' || *v == '\t'))
-			v++, vl--;
-		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-			vl--;
-		free(f->chain);
-		f->chain = url_decode(v, vl);
-	}
-	return len;
-}
 
 static enum dcr_err get(CURL *curl, const char *url, const char *chain_header, struct fetched *f,
                         struct dcr_msg *msg)
 {
-	long status = 0;
-	CURLcode rc;
+	long status;
+	enum dcr_err err;
 
 	memset(f, 0, sizeof(*f));
 	dcr_buf_init(&f->body, ANSWER_MAX);
-	f->chain_header = chain_header;
-	curl_easy_reset(curl);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK)
-		return dcr_fail(msg, DCR_ERR_IO, "Intel PCS: %s: %s", url, curl_easy_strerror(rc));
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	err = client_get(curl, url, chain_header, chain_header ? &f->chain : NULL, &f->body,
+	                 &status, msg);
+	if (err) {
+		dcr_msg_prefix(msg, "Intel PCS: %s: ", url);
+		return err;
+	}
 	if (status != 200)
 		return dcr_fail(msg, DCR_ERR_NOT_FOUND, "Intel PCS: %s: HTTP %ld", url, status);
 	if (chain_header && !f->chain)
@@ -188,21 +125,10 @@ static enum dcr_err signed_part(const struct fetched *f, const char *key, const 
 
 static bool cache_path(const char *tee, const char *fmspc, const char *ca, char *out, size_t size)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char dir[4096];
-	int n;
+	char name[128];
 
-	if (x && *x)
-		n = snprintf(dir, sizeof(dir), "%s/dcr", x);
-	else if (home && *home)
-		n = snprintf(dir, sizeof(dir), "%s/.cache/dcr", home);
-	else
-		return false;
-	if (n <= 0 || (size_t)n >= sizeof(dir))
-		return false;
-	mkdir(dir, 0700);
-	n = snprintf(out, size, "%s/dcap-%s-%s-%s.json", dir, tee, fmspc, ca);
-	return n > 0 && (size_t)n < size;
+	snprintf(name, sizeof(name), "dcap-%s-%s-%s.json", tee, fmspc, ca);
+	return client_cache_path(name, out, size);
 }
 
 /* True when the cached collateral's TCB info is still current. */
